@@ -1,0 +1,3 @@
+"""PhyMotion-JAX: a physics-grounded motion reward, batched on MuJoCo MJX."""
+
+__version__ = "0.1.0"

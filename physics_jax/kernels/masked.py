@@ -1,0 +1,37 @@
+"""Masked reductions over the frame axis of one padded clip (frames past `length` ignored)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+
+def frame_mask(t_max: int, length: jnp.ndarray) -> jnp.ndarray:
+    """(T,) bool: True for real frames t < length."""
+    return jnp.arange(t_max) < length
+
+
+def masked_mean(x: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
+    """Mean over axis 0 of x (T, ...) restricted to mask (T,)."""
+    m = mask.reshape(mask.shape + (1,) * (x.ndim - 1)).astype(x.dtype)
+    return jnp.sum(x * m, axis=0) / jnp.maximum(jnp.sum(m, axis=0), 1.0)
+
+
+def masked_sum(x: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
+    m = mask.reshape(mask.shape + (1,) * (x.ndim - 1)).astype(x.dtype)
+    return jnp.sum(x * m, axis=0)
+
+
+def masked_min(x: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
+    m = mask.reshape(mask.shape + (1,) * (x.ndim - 1))
+    return jnp.min(jnp.where(m, x, jnp.inf), axis=0)
+
+
+def masked_std(x: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
+    """Population standard deviation (ddof 0) over masked frames."""
+    mean = masked_mean(x, mask)
+    return jnp.sqrt(jnp.maximum(masked_mean((x - mean) ** 2, mask), 0.0))
+
+
+def at_frame(x: jnp.ndarray, t: jnp.ndarray) -> jnp.ndarray:
+    """x[t] for a traced frame index t."""
+    return jnp.take(x, jnp.clip(t, 0, x.shape[0] - 1), axis=0)

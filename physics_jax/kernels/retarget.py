@@ -1,0 +1,52 @@
+"""SMPL parameters -> humanoid generalized coordinates (reward.md §3), pure JAX.
+
+Two joint layouts share the same bodies and forward kinematics:
+- `hinge3`: 23 x (x, y, z) hinges, intrinsic XYZ Euler angles (the published layout, nq 76);
+- `ball`: 23 ball joints holding the joint quaternion directly (nq 99), used by `v2` so that
+  velocities come from rotation differences, without Euler wrap or gimbal spikes.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from physics_jax.kernels.rotation import (
+    R_YZ,
+    axis_angle_to_matrix,
+    matrix_to_euler_xyz,
+    matrix_to_quat,
+)
+
+
+def root_pose(global_orient: jnp.ndarray, transl: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(..., 3) SMPL root axis-angle and translation (m, y-up) -> z-up position (..., 3), quat (..., 4)."""
+    ryz = jnp.asarray(R_YZ, dtype=transl.dtype)
+    pos = transl @ ryz.T
+    quat = matrix_to_quat(ryz @ axis_angle_to_matrix(global_orient))
+    return pos, quat
+
+
+def smpl_to_qpos(global_orient: jnp.ndarray, body_pose: jnp.ndarray, transl: jnp.ndarray,
+                 qpos_adr: np.ndarray, layout: str) -> jnp.ndarray:
+    """SMPL (..., 3), (..., 23, 3), (..., 3) -> ungrounded qpos (..., nq).
+
+    `qpos_adr`: (23, 3) hinge addresses (`hinge3`) or (23,) ball quaternion addresses (`ball`).
+    """
+    pos, quat = root_pose(global_orient, transl)
+    rot = axis_angle_to_matrix(body_pose)
+    if layout == "hinge3":
+        angles = matrix_to_euler_xyz(rot)
+        nq = 7 + 69
+        qpos = jnp.zeros(pos.shape[:-1] + (nq,), dtype=transl.dtype)
+        qpos = qpos.at[..., np.asarray(qpos_adr).reshape(-1)].set(
+            angles.reshape(angles.shape[:-2] + (69,)))
+    elif layout == "ball":
+        quats = matrix_to_quat(rot)
+        nq = 7 + 23 * 4
+        qpos = jnp.zeros(pos.shape[:-1] + (nq,), dtype=transl.dtype)
+        idx = (np.asarray(qpos_adr)[:, None] + np.arange(4)[None, :]).reshape(-1)
+        qpos = qpos.at[..., idx].set(quats.reshape(quats.shape[:-2] + (92,)))
+    else:
+        raise ValueError(f"unknown joint layout {layout!r}")
+    return qpos.at[..., 0:3].set(pos).at[..., 3:7].set(quat)

@@ -1,0 +1,149 @@
+"""The batched scorer: SMPL parameter batches (B, T, ...) -> per-clip scores, one jit per shape.
+
+Everything between the input arrays and the per-clip scores is pure JAX: retargeting, finite
+differences, MJX kinematics and inverse dynamics over flat frame chunks, and the preset's
+sub-scores vmapped over clips. No Python loop over clips or frames.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from physics_jax.humanoid.layout import BALL_LAYOUT, LAYOUT, HumanoidLayout
+from physics_jax.humanoid.table import BONE_NAMES, FOOT_BONES
+from physics_jax.kernels.dynamics import DynamicsKernel
+from physics_jax.kernels.finite_diff import published_qvel_qacc, rotation_qvel_qacc
+from physics_jax.kernels.masked import frame_mask, masked_min
+from physics_jax.kernels.retarget import smpl_to_qpos
+from physics_jax.kernels.rotation import quat_rotate
+from physics_jax.kernels.self_collision import capsules
+from physics_jax.presets import phymotion as phymotion_preset
+from physics_jax.presets import v2 as v2_preset
+from physics_jax.presets.kinematic import kinematic_axis
+
+PRESETS = ("v2", "phymotion")
+FOOT_IDX = np.array([BONE_NAMES.index(n) for n in FOOT_BONES])
+
+
+@dataclass(frozen=True)
+class ScorerConfig:
+    """preset: "v2" | "phymotion"; chunk: frames per MJX kernel call (bounds memory)."""
+
+    preset: str = "v2"
+    dtype: str = "float32"
+    chunk: int = 4096
+
+    def __post_init__(self):
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; choose one of {PRESETS}")
+
+
+class BatchScorer:
+    """Scores padded batches of SMPL clips; thread-safe (no mutable simulator state)."""
+
+    def __init__(self, config: ScorerConfig = ScorerConfig()):
+        self.config = config
+        self.layout: HumanoidLayout = BALL_LAYOUT if config.preset == "v2" else LAYOUT
+        self.dtype = jnp.dtype(config.dtype)
+        self.kernel = DynamicsKernel(self.layout.model, self.layout.foot_geom_ids, self.dtype)
+        self.mass = self.layout.total_mass
+        self._compiles = 0
+        self._lock = threading.Lock()
+        self._jit = jax.jit(self._score)
+
+    @property
+    def compile_count(self) -> int:
+        """How many (B, T) shapes have been traced and compiled so far."""
+        return self._compiles
+
+    def chunk_for(self, n_frames: int) -> int:
+        return int(min(self.config.chunk, -(-n_frames // 64) * 64))
+
+    def __call__(self, global_orient, body_pose, transl, lengths, fps) -> dict:
+        """global_orient (B, T, 3), body_pose (B, T, 23, 3), transl (B, T, 3) (SMPL, y-up, m),
+        lengths (B,) int, fps (B,) float -> nested dict of (B,) arrays."""
+        return self._jit(jnp.asarray(global_orient, self.dtype), jnp.asarray(body_pose, self.dtype),
+                         jnp.asarray(transl, self.dtype), jnp.asarray(lengths, jnp.int32),
+                         jnp.asarray(fps, self.dtype))
+
+    def _score(self, global_orient, body_pose, transl, lengths, fps):
+        with self._lock:
+            self._compiles += 1
+        b, t = transl.shape[:2]
+        dt = 1.0 / fps
+        qpos = smpl_to_qpos(global_orient, body_pose, transl, self.layout.joint_qpos_adr,
+                            self.layout.joints)
+        if self.config.preset == "v2":
+            diff = partial(rotation_qvel_qacc, ball_qpos_adr=self.layout.joint_qpos_adr)
+        else:
+            diff = published_qvel_qacc
+        qvel, qacc = jax.vmap(diff)(qpos, lengths, dt)
+
+        n = b * t
+        chunk = self.chunk_for(n)
+        n_pad = -(-n // chunk) * chunk
+
+        def flat(x):
+            x = x.reshape((n,) + x.shape[2:])
+            return jnp.concatenate([x, jnp.broadcast_to(x[-1:], (n_pad - n,) + x.shape[1:])], 0)
+
+        state = self.kernel.frames(flat(qpos), flat(qvel), flat(qacc), chunk)
+        state = jax.tree_util.tree_map(lambda x: x[:n].reshape((b, t) + x.shape[1:]), state)
+        bodies = self.layout.bone_body_ids
+        per_clip = {
+            "bodies_pos": state.xpos[:, :, bodies], "bodies_quat": state.xquat[:, :, bodies],
+            "foot_pos": state.foot_pos, "foot_mat": state.foot_mat, "com": state.com,
+            "root_force": state.qfrc[..., 0:3], "root_torque": state.qfrc[..., 3:6],
+            "joint_frc": state.qfrc[..., self.layout.joint_dof_adr],
+            "joint_vel": qvel[..., self.layout.joint_dof_adr],
+            "root": qpos[..., 0:3],
+        }
+        return jax.vmap(self._clip)(per_clip, lengths, dt)
+
+    def _clip(self, c: dict, length, dt) -> dict:
+        t_max = c["com"].shape[0]
+        mask = frame_mask(t_max, length)
+        seg_local, _ = capsules()
+        seg = c["bodies_pos"][:, :, None, :] + quat_rotate(
+            c["bodies_quat"][:, :, None, :], jnp.asarray(seg_local, c["com"].dtype)[None])
+        kin = kinematic_axis(c["bodies_pos"], seg, mask, length, dt,
+                             soft=self.config.preset == "v2")
+        if self.config.preset == "phymotion":
+            feet = c["bodies_pos"][:, FOOT_IDX]
+            z_off = masked_min(jnp.min(feet[..., 2], -1), mask)
+            shift = jnp.array([0.0, 0.0, 1.0], feet.dtype) * z_off
+            contact, dynamic, flags = phymotion_preset.contact_dynamic_axes(
+                feet - shift, c["root"], c["com"] - shift, c["root_force"], c["joint_frc"],
+                c["joint_vel"], mask, length, dt, self.mass)
+            flags = flags.astype(c["com"].dtype)
+            contact_score = jnp.clip(1.0 - sum(v for v, _ in contact.values()) / 4.0, 0.0, 1.0)
+            dynamic_score = jnp.clip(sum(v for v, _ in dynamic.values()) / 4.0, 0.0, 1.0)
+        else:
+            contact, dynamic, flags = v2_preset.contact_dynamic_axes(
+                c["bodies_pos"], c["bodies_quat"], c["foot_pos"], c["foot_mat"], c["com"],
+                c["root_force"], c["root_torque"], c["joint_frc"], c["joint_vel"], mask, length,
+                dt, self.mass)
+            contact_score = jnp.clip(1.0 - sum(v for v, _ in contact.values()) / 4.0, 0.0, 1.0)
+            dynamic_score = jnp.clip(
+                sum(v for v, _ in dynamic.values()) / len(dynamic), 0.0, 1.0)
+        kin_score = jnp.clip(1.0 - sum(v for v, _ in kin.values()) / 4.0, 0.0, 1.0)
+        reward = (kin_score + contact_score + dynamic_score) / 3.0
+        contact_frac = jnp.sum(flags * mask[:, None], 0) / jnp.maximum(length, 1)
+        return {
+            "reward": reward,
+            "kinematic": {"score": kin_score, **_terms(kin, violation=True)},
+            "contact": {"score": contact_score, **_terms(contact, violation=True)},
+            "dynamic": {"score": dynamic_score, **_terms(dynamic, violation=False)},
+            "contact_fraction": contact_frac,
+        }
+
+
+def _terms(terms: dict, violation: bool) -> dict:
+    """{name: (normalised, value)} -> {name: {"score": 1 = good, "value": physical}}."""
+    return {k: {"score": (1.0 - v) if violation else v, "value": x} for k, (v, x) in terms.items()}
