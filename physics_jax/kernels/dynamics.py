@@ -13,7 +13,8 @@ import jax
 import jax.numpy as jnp
 import mujoco
 import numpy as np
-from mujoco import mjx
+
+from physics_jax.mjx_import import mjx
 
 
 class FrameState(NamedTuple):

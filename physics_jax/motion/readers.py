@@ -1,0 +1,107 @@
+"""Read motion files into SmplClip: the project npz, AMASS npz and GVHMR `hmr4d_results.pt`.
+
+Project npz (reward.md §1): `global_orient` (T, 3), `body_pose` (T, 63|69), `transl` (T, 3),
+optional `betas`, required `fps`. AMASS npz: `poses` (T, 156|165|72) whose first 3 values are
+the root, `trans`, `mocap_framerate` (or `mocap_frame_rate`). GVHMR: a torch pickle with
+`smpl_params_global` {global_orient, body_pose, transl, betas}; GVHMR stores no frame rate, so
+`fps` must come from `assume_fps`. Motion-capture formats (BVH, ASF/AMC) are handled by
+`physics_jax.sources` and retargeted by inverse kinematics.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from physics_jax.errors import MotionFormatError
+from physics_jax.motion.clip import SmplClip, make_clip
+
+MOTION_SUFFIXES = (".npz", ".pt", ".pth")
+
+
+def _npz(path: Path) -> dict:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise MotionFormatError(str(path), "file", f"unreadable npz ({exc})") from None
+
+
+def _read_npz(path: Path, assume_fps: float | None) -> SmplClip:
+    data = _npz(path)
+    src = str(path)
+    if "poses" in data and "global_orient" not in data:  # AMASS
+        poses = np.asarray(data["poses"])
+        if poses.ndim != 2 or poses.shape[1] < 66:
+            raise MotionFormatError(src, "poses", f"shape {poses.shape}, expected (T, >=66)")
+        if "trans" not in data:
+            raise MotionFormatError(src, "trans", "missing")
+        fps = data.get("mocap_framerate", data.get("mocap_frame_rate"))
+        fps = assume_fps if assume_fps is not None else fps
+        body = poses[:, 3:72] if poses.shape[1] == 72 else poses[:, 3:66]
+        return make_clip(poses[:, :3], body, data["trans"], fps, data.get("betas"), src)
+    for key in ("global_orient", "body_pose", "transl"):
+        if key not in data:
+            raise MotionFormatError(src, key, "missing")
+    fps = assume_fps if assume_fps is not None else data.get("fps")
+    return make_clip(data["global_orient"], data["body_pose"], data["transl"], fps,
+                     data.get("betas"), src)
+
+
+def _read_gvhmr(path: Path, assume_fps: float | None) -> SmplClip:
+    import torch
+
+    src = str(path)
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
+        raise MotionFormatError(src, "file", f"unreadable torch file ({exc})") from None
+    if not isinstance(obj, dict) or "smpl_params_global" not in obj:
+        raise MotionFormatError(src, "smpl_params_global", "missing (not a GVHMR result)")
+    params = obj["smpl_params_global"]
+
+    def get(key):
+        if key not in params:
+            raise MotionFormatError(src, f"smpl_params_global.{key}", "missing")
+        value = params[key]
+        return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+
+    fps = assume_fps if assume_fps is not None else obj.get("fps")
+    betas = get("betas") if "betas" in params else None
+    return make_clip(get("global_orient"), get("body_pose"), get("transl"), fps, betas, src)
+
+
+def load_motion(path: str | Path, assume_fps: float | None = None) -> SmplClip:
+    """Read one motion file; raise MotionFormatError naming the file and the field."""
+    p = Path(path)
+    if not p.exists():
+        raise MotionFormatError(str(p), "file", "does not exist")
+    if not p.is_file():
+        raise MotionFormatError(str(p), "file", "not a file")
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
+        return _read_npz(p, assume_fps)
+    if suffix in (".pt", ".pth"):
+        return _read_gvhmr(p, assume_fps)
+    raise MotionFormatError(str(p), "file", f"unknown motion format {suffix!r} "
+                            f"(expected one of {', '.join(MOTION_SUFFIXES)})")
+
+
+def expand_paths(paths: list[str | Path]) -> list[Path]:
+    """Folders become the motion files inside them (sorted, recursive)."""
+    out: list[Path] = []
+    for item in paths:
+        p = Path(item)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix.lower() in MOTION_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+def save_motion(path: str | Path, clip: SmplClip) -> None:
+    """Write a clip in the project npz format."""
+    np.savez_compressed(path, global_orient=clip.global_orient, body_pose=clip.body_pose,
+                        transl=clip.transl, betas=clip.betas, fps=np.float64(clip.fps))

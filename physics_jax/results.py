@@ -1,0 +1,54 @@
+"""Per-clip result dictionaries (the JSON schema) from the scorer's batched arrays."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from physics_jax.presets import phymotion as phymotion_preset
+from physics_jax.presets import v2 as v2_preset
+from physics_jax.presets.kinematic import KINEMATIC_UNITS
+
+UNITS = {
+    "phymotion": {"kinematic": KINEMATIC_UNITS, "contact": phymotion_preset.CONTACT_UNITS,
+                  "dynamic": phymotion_preset.DYNAMIC_UNITS},
+    "v2": {"kinematic": KINEMATIC_UNITS, "contact": v2_preset.CONTACT_UNITS,
+           "dynamic": v2_preset.DYNAMIC_UNITS},
+}
+AXES = ("kinematic", "contact", "dynamic")
+
+
+def _f(x) -> float | None:
+    v = float(x)
+    return v if math.isfinite(v) else None
+
+
+def clip_results(out: dict, preset: str, sources: list[str], fps: np.ndarray,
+                 lengths: np.ndarray, valid: np.ndarray, reasons: list[str]) -> list[dict]:
+    """Nested arrays (B,) -> one dict per clip (padding rows dropped)."""
+    host = {k: np.asarray(v) if not isinstance(v, dict) else v for k, v in out.items()}
+    rows = []
+    for i, src in enumerate(sources):
+        if reasons[i] == "padding":
+            continue
+        ok = bool(valid[i])
+        row = {"file": src, "preset": preset, "fps": float(fps[i]), "frames": int(lengths[i]),
+               "valid": ok, "reason": reasons[i] or None, "kinematic_source": "humanoid"}
+        finite = True
+        for axis in AXES:
+            sub = {"score": _f(np.asarray(out[axis]["score"])[i])}
+            for name, unit in UNITS[preset][axis].items():
+                sub[name] = {"score": _f(np.asarray(out[axis][name]["score"])[i]),
+                             "value": _f(np.asarray(out[axis][name]["value"])[i]), "unit": unit}
+            finite &= sub["score"] is not None
+            row[axis] = sub
+        row["reward"] = _f(np.asarray(host["reward"])[i])
+        if ok and (not finite or row["reward"] is None):
+            row["valid"], row["reason"] = False, "non-finite score (numerical failure)"
+        if not row["valid"]:
+            row["reward"] = None
+            for axis in AXES:
+                row[axis] = {"score": None}
+        rows.append(row)
+    return rows
