@@ -20,7 +20,8 @@ from physics_jax.kernels.rotation import (
 
 
 def root_pose(global_orient: jnp.ndarray, transl: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """(..., 3) SMPL root axis-angle and translation (m, y-up) -> z-up position (..., 3), quat (..., 4)."""
+    """SMPL root (..., 3) axis-angle and (..., 3) translation (m, y-up) -> z-up position
+    (..., 3) and quaternion (..., 4)."""
     ryz = jnp.asarray(R_YZ, dtype=transl.dtype)
     pos = transl @ ryz.T
     quat = matrix_to_quat(ryz @ axis_angle_to_matrix(global_orient))

@@ -3,7 +3,9 @@
 What it fixes (reward.md §5), with units and normalisers:
 1. true fps everywhere (dt = 1/fps of the clip);
 2. contact and penetration from the foot boxes' lowest corners against a floor estimated as the
-   10th percentile of the per-frame lowest sole height (`FLOOR_PERCENTILE`);
+   median of the per-frame lowest sole height, each frame weighted by the vertical support it
+   needs (clip(f_z / body weight, 0, 1), so flight phases do not vote); sinking or floating in
+   fewer than half of the supported frames is measured against it (`FLOOR_QUANTILE`);
 3. velocities from quaternion differences on the ball-joint layout, root angular velocity
    included, no qvel[0] = 0 spike (`kernels.finite_diff.rotation_qvel_qacc`);
 4. the required root force must be supplied by feet in contact inside a friction cone (mu =
@@ -30,7 +32,7 @@ from physics_jax.kernels.soft import soft_above, soft_excess
 from physics_jax.kernels.support import hull_distance
 
 GRAVITY = 9.81
-FLOOR_PERCENTILE = 0.10
+FLOOR_QUANTILE = 0.5
 CONTACT_GAP, CONTACT_GAP_WIDTH = 0.03, 0.006  # m
 CONTACT_SPEED, CONTACT_SPEED_WIDTH = 1.0, 0.2  # m/s
 FRICTION = 0.8
@@ -69,11 +71,14 @@ def sole_corners(foot_pos: jnp.ndarray, foot_mat: jnp.ndarray) -> jnp.ndarray:
     return foot_pos[:, :, None, :] + jnp.einsum("tkij,kcj->tkci", foot_mat, local)
 
 
-def masked_percentile(x: jnp.ndarray, mask: jnp.ndarray, q: float) -> jnp.ndarray:
-    """Lower q-quantile of x (T,) over masked frames (nearest rank)."""
-    xs = jnp.sort(jnp.where(mask, x, jnp.inf))
-    n = jnp.sum(mask)
-    return jnp.take(xs, jnp.floor(q * (n - 1)).astype(jnp.int32))
+def weighted_quantile(x: jnp.ndarray, weight: jnp.ndarray, mask: jnp.ndarray, q: float
+                      ) -> jnp.ndarray:
+    """q-quantile of x (T,) over masked frames, each frame weighted by `weight` (T,) >= 0."""
+    w = jnp.where(mask, weight, 0.0) + jnp.where(mask, 1e-6, 0.0)
+    order = jnp.argsort(jnp.where(mask, x, jnp.inf))
+    cum = jnp.cumsum(w[order])
+    idx = jnp.argmax(cum >= q * cum[-1])
+    return x[order][idx]
 
 
 def central_velocity(x: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
@@ -118,7 +123,9 @@ def contact_dynamic_axes(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_
     bw = mass * GRAVITY
     corners = sole_corners(foot_pos, foot_mat)  # (T, 4, 8, 3)
     sole_h = jnp.min(corners[..., 2], axis=-1)  # (T, 4)
-    floor = masked_percentile(jnp.min(sole_h, axis=-1), mask, FLOOR_PERCENTILE)
+    f = root_force  # required external force on the body, world, N
+    support = jnp.clip(f[:, 2] / bw, 0.0, 1.0)  # how much the body leans on something
+    floor = weighted_quantile(jnp.min(sole_h, axis=-1), support, mask, FLOOR_QUANTILE)
     gap = sole_h - floor  # (T, 4)
     sole_vel = central_velocity(foot_pos, length, dt)  # (T, 4, 3)
     speed_xy = jnp.linalg.norm(sole_vel[..., :2], axis=-1)
@@ -129,8 +136,7 @@ def contact_dynamic_axes(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_
     slip = masked_mean(jnp.sum(p * speed_xy, -1) / jnp.maximum(jnp.sum(p, -1), 1.0), mask)
     pen = masked_mean(jnp.max(jnp.maximum(-gap, 0.0), -1), mask)
 
-    f = root_force  # required external force on the body, world, N
-    lift = jnp.clip(f[:, 2] / bw, 0.0, 1.0)
+    lift = support
     airborne = soft_above(jnp.min(gap, -1), FLOAT_GAP, 0.01)
     floating = masked_mean(airborne * lift, mask)
 

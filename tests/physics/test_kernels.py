@@ -1,0 +1,114 @@
+"""Kernels against MuJoCo's C API and closed forms."""
+
+import jax
+import jax.numpy as jnp
+import mujoco
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from physics_jax.humanoid import BALL_LAYOUT, LAYOUT
+from physics_jax.kernels.dynamics import DynamicsKernel
+from physics_jax.kernels.rotation import (
+    axis_angle_to_matrix,
+    matrix_to_euler_xyz,
+    matrix_to_quat,
+    quat_diff_local,
+)
+from physics_jax.kernels.self_collision import segment_distance
+from physics_jax.kernels.support import hull_distance, published_support_distance
+
+
+def _random_state(model, rng, n):
+    qpos = np.tile(model.qpos0, (n, 1))
+    qpos[:, :3] = rng.normal(size=(n, 3))
+    quats = rng.normal(size=(n, (model.nq - 3) // 4 if model.nq == 99 else 1, 4))
+    quats /= np.linalg.norm(quats, axis=-1, keepdims=True)
+    if model.nq == 99:
+        qpos[:, 3:] = quats.reshape(n, -1)
+    else:
+        qpos[:, 3:7] = quats[:, 0]
+        qpos[:, 7:] = rng.uniform(-1.5, 1.5, (n, 69))
+    return qpos, rng.normal(size=(n, 75)), rng.normal(size=(n, 75)) * 5
+
+
+def test_inverse_dynamics_matches_mujoco_c():
+    rng = np.random.default_rng(0)
+    for layout in (LAYOUT, BALL_LAYOUT):
+        m = layout.model
+        d = mujoco.MjData(m)
+        qpos, qvel, qacc = _random_state(m, rng, 32)
+        expected, com = [], []
+        for i in range(32):
+            d.qpos[:], d.qvel[:], d.qacc[:] = qpos[i], qvel[i], qacc[i]
+            mujoco.mj_forward(m, d)
+            mq = np.zeros(75)
+            mujoco.mj_mulM(m, d, mq, qacc[i])
+            expected.append(mq + d.qfrc_bias)
+            com.append(d.subtree_com[0].copy())
+        k = DynamicsKernel(m, layout.foot_geom_ids, jnp.float64)
+        out = jax.jit(lambda a, b, c, k=k: k.frames(a, b, c, 16))(qpos, qvel, qacc)
+        np.testing.assert_allclose(out.qfrc, np.array(expected), atol=1e-8)
+        np.testing.assert_allclose(out.com, np.array(com), atol=1e-10)
+
+
+def test_rotation_conversions_match_scipy():
+    rng = np.random.default_rng(1)
+    aa = rng.normal(size=(200, 3)) * 1.2
+    aa[0] = 0.0
+    mats = np.asarray(axis_angle_to_matrix(jnp.asarray(aa)))
+    np.testing.assert_allclose(mats, Rotation.from_rotvec(aa).as_matrix(), atol=1e-12)
+    np.testing.assert_allclose(np.asarray(matrix_to_euler_xyz(jnp.asarray(mats))),
+                               Rotation.from_matrix(mats).as_euler("XYZ"), atol=1e-9)
+    q = np.asarray(matrix_to_quat(jnp.asarray(mats)))
+    ref = Rotation.from_matrix(mats).as_quat()[:, [3, 0, 1, 2]]
+    ref *= np.where(ref[:, :1] < 0, -1, 1)
+    np.testing.assert_allclose(q, ref, atol=1e-9)
+
+
+def test_quat_difference_is_local_angular_displacement():
+    rng = np.random.default_rng(2)
+    r0 = Rotation.random(50, random_state=3)
+    w = rng.normal(size=(50, 3))
+    r1 = r0 * Rotation.from_rotvec(w * 0.1)
+    q0 = r0.as_quat()[:, [3, 0, 1, 2]]
+    q1 = -r1.as_quat()[:, [3, 0, 1, 2]]  # opposite hemisphere: still the short arc
+    np.testing.assert_allclose(np.asarray(quat_diff_local(q0, q1)), w * 0.1, atol=1e-9)
+
+
+def test_published_support_distance_cases():
+    pts = jnp.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    on = jnp.array([True, True, True, True])
+    assert float(published_support_distance(jnp.array([0.5, 0.5]), pts, on)) == 0.0
+    assert abs(float(published_support_distance(jnp.array([2.0, 0.5]), pts, on)) - 1.0) < 1e-12
+    two = jnp.array([True, True, False, False])
+    assert abs(float(published_support_distance(jnp.array([0.5, 0.5]), pts, two)) - 0.5) < 1e-12
+    one = jnp.array([False, False, True, False])
+    assert abs(float(published_support_distance(jnp.array([1.0, 0.0]), pts, one)) - 1.0) < 1e-12
+    none = jnp.zeros(4, bool)
+    assert float(published_support_distance(jnp.array([0.5, 0.5]), pts, none)) == 1.0
+
+
+def test_hull_distance_square():
+    pts = jnp.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [5.0, 5.0]])
+    w = jnp.array([1.0, 1.0, 1.0, 1.0, 0.0])
+    assert float(hull_distance(jnp.array([0.5, 0.5]), pts, w)) == 0.0
+    assert abs(float(hull_distance(jnp.array([1.3, 0.5]), pts, w)) - 0.3) < 1e-9
+    d = float(hull_distance(jnp.array([2.0, 2.0]), pts, w))
+    assert np.sqrt(2) * np.cos(np.pi / 32) - 1e-9 <= d <= np.sqrt(2) + 1e-9
+
+
+def test_segment_distance_against_dense_sampling():
+    rng = np.random.default_rng(4)
+    s = np.linspace(0, 1, 801)
+    for i in range(100):
+        p1, q1, p2, q2 = rng.normal(size=(4, 3))
+        if i % 5 == 0:
+            q1 = p1.copy()
+        if i % 7 == 0:
+            q2 = p2 + (q1 - p1)
+        a = p1 + s[:, None] * (q1 - p1)
+        b = p2 + s[:, None] * (q2 - p2)
+        brute = np.min(np.linalg.norm(a[:, None] - b[None], axis=-1))
+        d = float(segment_distance(p1, q1, p2, q2))
+        assert d <= brute + 1e-12
+        assert brute - d < 5e-3
