@@ -1,0 +1,114 @@
+"""Block-causal self-attention backends: dense boolean mask (SDPA), flex-attention block mask.
+
+A token of latent frame f belongs to block f // frames_per_block; it attends to every token of its
+own block and of all earlier blocks. The KV-cache path (see `kv_cache.py`) needs no mask at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+AttentionBackend = Literal["auto", "sdpa", "flex"]
+FLEX_PAD = 128
+
+
+@dataclass(frozen=True)
+class BlockCausalLayout:
+    """Token layout of a full latent sequence: frames x tokens per frame, grouped into blocks."""
+
+    num_frames: int
+    frame_tokens: int
+    frames_per_block: int
+
+    @property
+    def num_tokens(self) -> int:
+        """Sequence length L = num_frames * frame_tokens."""
+        return self.num_frames * self.frame_tokens
+
+    def block_ends(self, device: torch.device | str = "cpu") -> torch.Tensor:
+        """For each token, the index one past the last token of its block: [L] int64."""
+        block_tokens = self.frame_tokens * self.frames_per_block
+        idx = torch.arange(self.num_tokens, device=device)
+        return torch.clamp((idx // block_tokens + 1) * block_tokens, max=self.num_tokens)
+
+
+def dense_block_causal_mask(layout: BlockCausalLayout, device: torch.device | str) -> torch.Tensor:
+    """Boolean mask [L, L], True where query row may attend to key column."""
+    return _dense_mask(layout, str(device))
+
+
+@lru_cache(maxsize=8)
+def _dense_mask(layout: BlockCausalLayout, device: str) -> torch.Tensor:
+    ends = layout.block_ends(device)
+    keys = torch.arange(layout.num_tokens, device=device)
+    return keys[None, :] < ends[:, None]
+
+
+def flex_block_causal_mask(layout: BlockCausalLayout, device: torch.device | str):  # noqa: ANN201
+    """flex-attention `BlockMask` over the sequence padded to a multiple of 128 tokens."""
+    return _flex_mask(layout, str(device))
+
+
+@lru_cache(maxsize=8)
+def _flex_mask(layout: BlockCausalLayout, device: str):  # noqa: ANN202
+    from torch.nn.attention.flex_attention import create_block_mask
+
+    padded = _padded_length(layout.num_tokens)
+    ends = torch.full((padded,), layout.num_tokens, dtype=torch.int64, device=device)
+    ends[: layout.num_tokens] = layout.block_ends(device)
+
+    def mask_mod(b, h, q_idx, kv_idx):  # noqa: ANN001, ANN202
+        return kv_idx < ends[q_idx]
+
+    return create_block_mask(mask_mod, B=None, H=None, Q_LEN=padded, KV_LEN=padded, device=device)
+
+
+def _padded_length(length: int) -> int:
+    return -(-length // FLEX_PAD) * FLEX_PAD
+
+
+_COMPILED_FLEX = None
+
+
+def _flex_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, block_mask) -> torch.Tensor:  # noqa: ANN001
+    global _COMPILED_FLEX
+    if _COMPILED_FLEX is None:
+        from torch.nn.attention.flex_attention import flex_attention
+
+        _COMPILED_FLEX = torch.compile(flex_attention, dynamic=False)
+    return _COMPILED_FLEX(q, k, v, block_mask=block_mask)
+
+
+def resolve_backend(backend: AttentionBackend, device: torch.device) -> Literal["sdpa", "flex"]:
+    """'auto' picks flex attention on CUDA and the dense SDPA mask elsewhere."""
+    if backend == "auto":
+        return "flex" if device.type == "cuda" else "sdpa"
+    return backend
+
+
+def block_causal_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    layout: BlockCausalLayout,
+    backend: AttentionBackend = "auto",
+) -> torch.Tensor:
+    """Block-causal attention over a full sequence.
+
+    q, k, v: [B, heads, L, head_dim] with L = layout.num_tokens; returns [B, heads, L, head_dim].
+    """
+    chosen = resolve_backend(backend, q.device)
+    if chosen == "sdpa":
+        mask = dense_block_causal_mask(layout, q.device)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    length = q.shape[2]
+    pad = _padded_length(length) - length
+    if pad:
+        q, k, v = (F.pad(t, (0, 0, 0, pad)) for t in (q, k, v))
+    out = _flex_attention(q, k, v, flex_block_causal_mask(layout, q.device))
+    return out[:, :, :length]
