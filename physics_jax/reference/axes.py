@@ -100,8 +100,15 @@ def self_penetration_depth(body_pos: np.ndarray, body_rot: np.ndarray, segments:
     """
     world = body_pos[:, :, None, :] + np.einsum("tbij,bkj->tbki", body_rot, segments)
     a, b = world[:, pairs[:, 0]], world[:, pairs[:, 1]]  # (T, P, 2, 3)
-    dist = segment_segment_distance(a[..., 0, :], a[..., 1, :], b[..., 0, :], b[..., 1, :])
-    depth = np.maximum(0.0, radii[pairs[:, 0]] + radii[pairs[:, 1]] - dist)
+    reach = radii[pairs[:, 0]] + radii[pairs[:, 1]]  # (P,)
+    # cull: every point of a segment lies within half its length of its midpoint
+    half = (np.linalg.norm(segments[:, 1] - segments[:, 0], axis=-1) / 2)[pairs].sum(axis=-1)
+    mid_gap = np.linalg.norm(a.mean(axis=2) - b.mean(axis=2), axis=-1)  # (T, P)
+    near = mid_gap < reach + half
+    depth = np.zeros(mid_gap.shape)
+    a, b = a[near], b[near]
+    dist = segment_segment_distance(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+    depth[near] = np.maximum(0.0, np.broadcast_to(reach, near.shape)[near] - dist)
     return np.max(depth, axis=-1)
 
 
