@@ -6,8 +6,9 @@ Conventions (Acclaim, as used by the CMU database):
   `:units length` (CMU's convention), so metres = value / L · 0.0254 (CMU: L = 0.45, 0.056444 m
   per unit). Angles are in `:units angle deg|rad` (an AMC `:DEGREES` / `:RADIANS`
   header overrides).
-- Every bone has a rest direction (global frame, unit vector) and an `axis ax ay az ORDER`: the
-  orientation C of its local frame, Euler angles applied in ORDER (first letter first). The
+- Every bone has a rest direction (global frame, unit vector) and an `axis a b c ORDER`: the
+  orientation C of its local frame, Euler angles about the axes of ORDER, listed and applied in
+  that order (first letter first; CMU always uses XYZ). The
   AMC rotation M of a bone is built the same way from its `dof` values in the listed order
   (`dof rx ry rz`: x first). The bone's world rotation is W = W_parent · C · M · C⁻¹ and its end
   is start + length · W · direction, its start being the parent's end (the root's position for
@@ -166,8 +167,7 @@ def parse_asf(path: str | Path) -> AsfSkeleton:
     root: dict[str, tuple[list[str], int]] = {}
     blocks: list[tuple[int, dict[str, tuple[list[str], int]]]] = []
     block: dict[str, tuple[list[str], int]] | None = None
-    children: dict[str, list[str]] = {}
-    child_line: dict[str, int] = {}
+    hierarchy: list[tuple[int, list[str]]] = []
     for i, raw in enumerate(lines, start=1):
         tokens = raw.split()
         if not tokens or tokens[0].startswith("#"):
@@ -191,12 +191,7 @@ def parse_asf(path: str | Path) -> AsfSkeleton:
             elif not key.startswith("("):
                 block[key] = (tokens[1:], i)
         elif section == "hierarchy" and key not in ("begin", "end"):
-            for child in tokens[1:]:
-                if child in child_line:
-                    raise MotionFormatError(src, line_field(i), f"bone {child!r} has two "
-                                            f"parents (also line {child_line[child]})")
-                child_line[child] = i
-            children.setdefault(tokens[0], []).extend(tokens[1:])
+            hierarchy.append((i, tokens))
     try:
         length_unit = float(units.get("length", "1"))
     except ValueError:
@@ -216,13 +211,27 @@ def parse_asf(path: str | Path) -> AsfSkeleton:
         if name in bones or name == "root":
             raise MotionFormatError(src, line_field(blk["name"][1]), f"duplicate bone {name!r}")
         bones[name] = fields
-    for parent, kids in children.items():
-        for name in [parent, *kids]:
-            if name != "root" and name not in bones:
-                line = child_line.get(name, child_line.get(kids[0], 0) if kids else 0)
-                raise MotionFormatError(src, line_field(line),
-                                        f"hierarchy names unknown bone {name!r}")
+    children = _read_hierarchy(hierarchy, bones, src)
     return _make_skeleton(src, root, length_unit, degrees, _order_bones(bones, children, src))
+
+
+def _read_hierarchy(rows: list[tuple[int, list[str]]], bones: dict[str, dict], path: str
+                    ) -> dict[str, list[str]]:
+    """`parent child child ...` rows as parent -> children, every name checked."""
+    children: dict[str, list[str]] = {}
+    parent_line: dict[str, int] = {}
+    for line, (parent, *kids) in rows:
+        for name in (parent, *kids):
+            if name != "root" and name not in bones:
+                raise MotionFormatError(path, line_field(line),
+                                        f"hierarchy names unknown bone {name!r}")
+        for child in kids:
+            if child in parent_line or child == "root":
+                raise MotionFormatError(path, line_field(line), f"bone {child!r} has a second "
+                                        "parent")
+            parent_line[child] = line
+        children.setdefault(parent, []).extend(kids)
+    return children
 
 
 def _make_skeleton(src: str, root: dict[str, tuple[list[str], int]], length_unit: float,
@@ -357,10 +366,12 @@ def forward_kinematics(skeleton: AsfSkeleton, motion: AmcMotion
 
 def rest_forward_kinematics(skeleton: AsfSkeleton) -> tuple[tuple[str, ...], np.ndarray]:
     """Rest-pose points (P, 3) in ASF units (all dofs zero, root at its rest position)."""
-    values = {"root": np.zeros((1, len(skeleton.root_order)))}
+    root = np.zeros((1, len(skeleton.root_order)))
+    for k, channel in enumerate(skeleton.root_order):
+        if channel.startswith("T"):
+            root[0, k] = skeleton.root_position["XYZ".index(channel[1])]
+    values = {"root": root}
     values.update({b.name: np.zeros((1, len(b.dof))) for b in skeleton.bones if b.dof})
     names, points = forward_kinematics(skeleton, AmcMotion("<rest>", np.zeros(1), values,
                                                            skeleton.degrees))
-    if "TX" in skeleton.root_order:
-        points = points + skeleton.root_position
     return names, points[0]

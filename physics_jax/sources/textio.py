@@ -54,7 +54,7 @@ def parse_table(rows: list[list[str]], line_numbers: list[int], path: str | Path
     try:
         table = np.array(rows, dtype=np.float64)
     except ValueError:
-        for row, line_no in zip(rows, line_numbers):
+        for row, line_no in zip(rows, line_numbers, strict=True):
             parse_floats(row, path, line_no)
         raise
     if not np.isfinite(table).all():
