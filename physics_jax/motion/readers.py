@@ -2,7 +2,7 @@
 
 Project npz (reward.md §1): `global_orient` (T, 3), `body_pose` (T, 63|69), `transl` (T, 3),
 optional `betas`, required `fps`. AMASS npz: `poses` (T, 156|165|72) whose first 3 values are
-the root, `trans`, `mocap_framerate` (or `mocap_frame_rate`). GVHMR: a torch pickle with
+the root, `trans`, `mocap_framerate` (z-up, turned to y-up by `sources.load_amass_npz`). GVHMR: a torch pickle with
 `smpl_params_global` {global_orient, body_pose, transl, betas}; GVHMR stores no frame rate, so
 `fps` must come from `assume_fps`. Motion-capture formats (BVH, ASF/AMC) are handled by
 `physics_jax.sources` and retargeted by inverse kinematics.
@@ -32,16 +32,12 @@ def _npz(path: Path) -> dict:
 def _read_npz(path: Path, assume_fps: float | None) -> SmplClip:
     data = _npz(path)
     src = str(path)
-    if "poses" in data and "global_orient" not in data:  # AMASS
-        poses = np.asarray(data["poses"])
-        if poses.ndim != 2 or poses.shape[1] < 66:
-            raise MotionFormatError(src, "poses", f"shape {poses.shape}, expected (T, >=66)")
-        if "trans" not in data:
-            raise MotionFormatError(src, "trans", "missing")
-        fps = data.get("mocap_framerate", data.get("mocap_frame_rate"))
-        fps = assume_fps if assume_fps is not None else fps
-        body = poses[:, 3:72] if poses.shape[1] == 72 else poses[:, 3:66]
-        return make_clip(poses[:, :3], body, data["trans"], fps, data.get("betas"), src)
+    if "poses" in data and "global_orient" not in data:  # AMASS: z-up, turned to SMPL's y-up
+        from physics_jax.sources import load_amass_npz
+
+        p = load_amass_npz(path, fps=assume_fps)
+        return make_clip(p["global_orient"], p["body_pose"], p["transl"], p["fps"], p["betas"],
+                         src)
     for key in ("global_orient", "body_pose", "transl"):
         if key not in data:
             raise MotionFormatError(src, key, "missing")
