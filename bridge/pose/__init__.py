@@ -1,0 +1,30 @@
+"""Pose recovery: generated or real video -> 3D body motion (SMPL-22 joints) for the physics scorer.
+
+Backends: `MediaPipePoseEstimator` (offline default, BlazePose) and `GvhmrPoseEstimator`
+(GVHMR, needs its checkout and checkpoints). Both return a `PoseResult`.
+"""
+
+from bridge.pose.backends import BACKENDS, make_pose_estimator
+from bridge.pose.gating import GateThresholds
+from bridge.pose.interface import (
+    SMPL22_JOINT_NAMES,
+    SMPL22_PARENTS,
+    PoseBackendUnavailable,
+    PoseEstimator,
+    PoseResult,
+)
+from bridge.pose.video_io import Video, VideoReadError, read_video
+
+__all__ = [
+    "BACKENDS",
+    "GateThresholds",
+    "PoseBackendUnavailable",
+    "PoseEstimator",
+    "PoseResult",
+    "SMPL22_JOINT_NAMES",
+    "SMPL22_PARENTS",
+    "Video",
+    "VideoReadError",
+    "make_pose_estimator",
+    "read_video",
+]

@@ -1,0 +1,134 @@
+"""GVHMR's networks behind a small interface: crops, ViTPose keypoints, HMR2 features, GVHMR.
+
+`GvhmrRuntime` is what `gvhmr_backend` needs from GVHMR; `load_gvhmr_runtime` builds it from a
+checked installation (see `gvhmr_setup`). Loading changes the working directory to
+`$GVHMR_ROOT` for a moment (GVHMR opens ViTPose's checkpoint by a relative path), under a
+process-wide lock; call it once and share the runtime, not the other way round.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from bridge.pose.gvhmr_setup import GvhmrPaths, check_runtime
+
+_LOAD_LOCK = threading.Lock()
+
+
+class GvhmrRuntime(Protocol):
+    """The GVHMR operations used by the backend. N = frames of all videos, L = sequence length."""
+
+    def crop(self, frames: np.ndarray, bbx_xys: torch.Tensor) -> torch.Tensor:
+        """(N, H, W, 3) uint8 RGB + (N, 3) box (cx, cy, size) px -> (N, 3, 256, 256) crops."""
+        ...
+
+    def keypoints(self, crops: torch.Tensor, bbx_xys: torch.Tensor) -> torch.Tensor:
+        """ViTPose-H: crops + boxes in output pixels -> (N, 17, 3) COCO-17 (x, y, confidence)."""
+        ...
+
+    def features(self, crops: torch.Tensor) -> torch.Tensor:
+        """HMR2 ViT image features: (N, 3, 256, 256) -> (N, 1024)."""
+        ...
+
+    def predict(self, kp2d: torch.Tensor, bbx_xys: torch.Tensor, features: torch.Tensor,
+                image_size: tuple[int, int], postproc: bool) -> dict[str, torch.Tensor]:
+        """GVHMR, static camera: (B, L, 17, 3), (B, L, 3), (B, L, 1024), (W, H) px ->
+        `smpl_params_global` {global_orient (B, L, 3), body_pose (B, L, 63), transl (B, L, 3),
+        betas (B, L, 10)}, y up, metres. `postproc` runs GVHMR's static-joint post-processing
+        and IK (which needs B == 1)."""
+        ...
+
+    def joints(self, smpl_params: dict[str, torch.Tensor]) -> torch.Tensor:
+        """SMPL-X forward kinematics of the 22 body joints: params (B, L, ...) -> (B, L, 22, 3)."""
+        ...
+
+
+@contextlib.contextmanager
+def _inside(root: Path) -> Iterator[None]:
+    """Make `hmr4d` importable from `root` and run with `root` as the working directory."""
+    previous = os.getcwd()
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    os.chdir(root)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+class _GvhmrModules:
+    """The real runtime: GVHMR's own extractors and pipeline (see `GvhmrRuntime`)."""
+
+    def __init__(self, paths: GvhmrPaths, device: torch.device) -> None:
+        with _LOAD_LOCK, _inside(paths.root):
+            from hmr4d.configs import register_store_gvhmr
+            from hmr4d.utils.geo.hmr_cam import estimate_K, normalize_kp2d
+            from hmr4d.utils.geo_transform import compute_cam_angvel
+            from hmr4d.utils.preproc.vitfeat_extractor import Extractor, get_batch
+            from hmr4d.utils.preproc.vitpose import VitPoseExtractor
+            from hydra import compose, initialize_config_module
+            from hydra.utils import instantiate
+
+            self._get_batch = get_batch
+            self._estimate_k = estimate_K
+            self._normalize_kp2d = normalize_kp2d
+            self._cam_angvel = compute_cam_angvel
+            self._vitpose = VitPoseExtractor(tqdm_leave=False)
+            self._hmr2 = Extractor(tqdm_leave=False)
+            with initialize_config_module(version_base="1.3", config_module="hmr4d.configs"):
+                register_store_gvhmr()
+                cfg = compose(config_name="demo",
+                              overrides=["video_name=phymotion_jax", "static_cam=True"])
+            model = instantiate(cfg.model, _recursive_=False)
+            model.load_pretrained_model(str(paths.checkpoints["gvhmr"]))
+            self._pipeline = model.pipeline.eval().to(device)
+        self._device = device
+
+    def crop(self, frames: np.ndarray, bbx_xys: torch.Tensor) -> torch.Tensor:
+        crops, _ = self._get_batch(frames, bbx_xys, img_ds=1.0, path_type="np")
+        return crops
+
+    def keypoints(self, crops: torch.Tensor, bbx_xys: torch.Tensor) -> torch.Tensor:
+        return self._vitpose.extract(crops, bbx_xys)
+
+    def features(self, crops: torch.Tensor) -> torch.Tensor:
+        return self._hmr2.extract_video_features(crops, None)
+
+    @torch.no_grad()
+    def predict(self, kp2d: torch.Tensor, bbx_xys: torch.Tensor, features: torch.Tensor,
+                image_size: tuple[int, int], postproc: bool) -> dict[str, torch.Tensor]:
+        batch, length = kp2d.shape[:2]
+        k_full = self._estimate_k(*image_size).to(kp2d)
+        static = self._cam_angvel(torch.eye(3).repeat(length, 1, 1)).to(kp2d)
+        inputs = {
+            "length": torch.full((batch,), length, dtype=torch.long),
+            "obs": self._normalize_kp2d(kp2d, bbx_xys),
+            "bbx_xys": bbx_xys,
+            "K_fullimg": k_full.expand(batch, length, 3, 3).contiguous(),
+            "cam_angvel": static.expand(batch, length, -1).contiguous(),
+            "f_imgseq": features,
+        }
+        inputs = {k: v.to(self._device) for k, v in inputs.items()}
+        out = self._pipeline.forward(inputs, train=False, postproc=postproc, static_cam=True)
+        return {k: v.float() for k, v in out["pred_smpl_params_global"].items()}
+
+    @torch.no_grad()
+    def joints(self, smpl_params: dict[str, torch.Tensor]) -> torch.Tensor:
+        params = {k: smpl_params[k].to(self._device)
+                  for k in ("body_pose", "betas", "global_orient", "transl")}
+        return self._pipeline.endecoder.fk_v2(**params)
+
+
+def load_gvhmr_runtime(paths: GvhmrPaths, device: str | torch.device = "cuda") -> GvhmrRuntime:
+    """Load GVHMR's networks from a checked installation onto `device` (CUDA only)."""
+    check_runtime(device)
+    return _GvhmrModules(paths, torch.device(device))
