@@ -1,0 +1,192 @@
+"""`sample` command: text-to-video with the causal generator, one mp4 per prompt.
+
+Flags follow the published inference script. Each prompt i is sampled with seed `--seed + i`,
+so a video does not depend on the batch size or on how prompts are spread over ranks. Under
+torchrun, rank r handles prompts r, r + W, r + 2W, ... (W = WORLD_SIZE) independently.
+
+    python -m generator.cli_sample --base_model causal_forcing.pt \
+        --wan_dir wan_models/Wan2.1-T2V-1.3B --prompt "a man jumps" --output_dir out/
+    python -m generator.cli_sample --tiny --prompt "a man jumps" --output_dir out/  # CPU demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from generator.distributed import RankInfo, shard
+from generator.pipeline import build_video_generator
+from generator.sampler import SamplerConfig, block_ranges
+from generator.video_io import write_mp4
+
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "no": torch.float32}
+DEFAULT_WAN_DIR = "wan_models/Wan2.1-T2V-1.3B"
+
+
+def add_sample_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Register the sampling flags on `parser` (returned for chaining)."""
+    model = parser.add_argument_group("model")
+    model.add_argument("--base_model", type=Path, help="causal_forcing.pt (Causal Forcing weights)")
+    model.add_argument(
+        "--wan_dir", type=Path, default=Path(DEFAULT_WAN_DIR),
+        help=f"local Wan2.1-T2V-1.3B folder: VAE, UMT5, tokenizer (default {DEFAULT_WAN_DIR})",
+    )  # fmt: skip
+    model.add_argument(
+        "--checkpoint_key", choices=["generator_ema", "generator"], default=None,
+        help="entry of the .pt to load (default: generator_ema if present, else generator)",
+    )  # fmt: skip
+    model.add_argument(
+        "--lora_path", type=Path, help="LoRA folder: checkpoint-<step>/ or its lora/"
+    )
+    model.add_argument(
+        "--no_merge_lora", action="store_true", help="keep LoRA layers instead of merging them"
+    )
+    model.add_argument(
+        "--mixed_precision", choices=sorted(DTYPES), default=None,
+        help="weights dtype: bf16 (default on CUDA), fp16, or no (fp32, default on CPU)",
+    )  # fmt: skip
+    model.add_argument("--tiny", action="store_true", help="random tiny model on CPU (demo, tests)")
+
+    prompts = parser.add_argument_group("prompts and output")
+    source = prompts.add_mutually_exclusive_group(required=True)
+    source.add_argument("--prompt", type=str, help="a single prompt")
+    source.add_argument("--prompt_file", type=Path, help="text file, one prompt per line")
+    prompts.add_argument("--output_dir", type=Path, required=True, help="where the mp4s go")
+    prompts.add_argument("--max_samples", type=int, default=-1, help="use the first N prompts")
+    prompts.add_argument("--text_cache_dir", type=Path, help="on-disk prompt-embedding cache")
+
+    video = parser.add_argument_group("video")
+    video.add_argument("--num_frames", type=int, default=None, help="1 + 4k frames (default 45)")
+    video.add_argument("--height", type=int, default=None, help="pixels, multiple of 16 (480)")
+    video.add_argument("--width", type=int, default=None, help="pixels, multiple of 16 (832)")
+    video.add_argument("--fps", type=int, default=16, help="frame rate of the mp4 (16)")
+
+    sampler = parser.add_argument_group("sampler")
+    sampler.add_argument(
+        "--denoising_steps", type=str, default="1000,750,500,250",
+        help="comma-separated steps before the shift warp (default 1000,750,500,250)",
+    )  # fmt: skip
+    sampler.add_argument("--num_frame_per_block", type=int, default=3, help="latent frames/block")
+    sampler.add_argument("--timestep_shift", type=float, default=5.0, help="schedule shift (5)")
+    sampler.add_argument("--seed", type=int, default=0, help="prompt i uses seed + i")
+    sampler.add_argument("--batch_size", type=int, default=1, help="videos per forward")
+    sampler.add_argument(
+        "--guidance_scale", type=float, default=None,
+        help="accepted for compatibility; has no effect (the causal sampler uses no CFG)",
+    )  # fmt: skip
+    sampler.add_argument("--device", type=str, default=None, help="default: cuda:LOCAL_RANK or cpu")
+    return parser
+
+
+def read_prompts(args: argparse.Namespace) -> list[str]:
+    """Prompts from --prompt or --prompt_file (blank lines skipped), cut to --max_samples."""
+    if args.prompt is not None:
+        prompts = [args.prompt]
+    else:
+        lines = args.prompt_file.read_text(encoding="utf-8").splitlines()
+        prompts = [line.strip() for line in lines if line.strip()]
+    if args.max_samples > 0:
+        prompts = prompts[: args.max_samples]
+    if not prompts:
+        raise ValueError("no prompts given")
+    return prompts
+
+
+def video_filename(index: int, prompt: str) -> str:
+    """`<index:05d>_<first words of the prompt>.mp4`."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "_", prompt).strip("_")[:60] or "video"
+    return f"{index:05d}_{slug}.mp4"
+
+
+def _batches(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    """Generate the videos of this rank's prompts; returns a process exit code."""
+    info = RankInfo.from_env()
+    device = torch.device(args.device) if args.device else info.device()
+    if args.tiny and args.device is None:
+        device = torch.device("cpu")
+    precision = args.mixed_precision or ("bf16" if device.type == "cuda" else "no")
+    num_frames = args.num_frames or (9 if args.tiny else 45)
+    height = args.height or (32 if args.tiny else 480)
+    width = args.width or (48 if args.tiny else 832)
+    steps = tuple(float(s) for s in args.denoising_steps.split(",") if s.strip())
+    sampler_config = SamplerConfig(
+        denoising_steps=steps,
+        shift=args.timestep_shift,
+        num_frame_per_block=args.num_frame_per_block,
+    )
+    if args.guidance_scale is not None and info.is_main:
+        print("note: --guidance_scale has no effect on the causal sampler", file=sys.stderr)
+
+    prompts = read_prompts(args)
+    mine = shard(prompts, info)
+    generator = build_video_generator(
+        base_model=args.base_model,
+        wan_dir=args.wan_dir,
+        device=device,
+        dtype=DTYPES[precision],
+        lora_path=args.lora_path,
+        merge=not args.no_merge_lora,
+        checkpoint_key=args.checkpoint_key,
+        sampler_config=sampler_config,
+        tiny=args.tiny,
+        text_cache_dir=args.text_cache_dir,
+    )
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    per_video = len(block_ranges(_latent_frames(num_frames), args.num_frame_per_block)) * len(steps)
+    batches = _batches(mine, max(1, args.batch_size))
+    bar = tqdm(
+        total=len(batches) * per_video, desc=f"sample rank {info.rank}", disable=not info.is_main
+    )
+    manifest = []
+    for batch in batches:
+        indices = [i for i, _ in batch]
+        texts = [p for _, p in batch]
+        out = generator.generate(
+            texts,
+            seeds=[args.seed + i for i in indices],
+            num_frames=num_frames,
+            height=height,
+            width=width,
+            on_step=lambda *_: bar.update(1),
+        )
+        for row, (index, prompt) in enumerate(batch):
+            path = write_mp4(
+                args.output_dir / video_filename(index, prompt), out.video[row], args.fps
+            )
+            manifest.append(
+                {"index": index, "prompt": prompt, "seed": args.seed + index, "file": path.name}
+            )
+    bar.close()
+    manifest_path = args.output_dir / f"manifest_rank{info.rank}.jsonl"
+    manifest_path.write_text("".join(json.dumps(m) + "\n" for m in manifest), encoding="utf-8")
+    if info.is_main:
+        print(f"wrote {len(manifest)} video(s) to {args.output_dir}")
+    return 0
+
+
+def _latent_frames(num_frames: int) -> int:
+    return (num_frames - 1) // 4 + 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Standalone entry: `python -m generator.cli_sample ...`."""
+    parser = argparse.ArgumentParser(
+        prog="generator.cli_sample", description=__doc__.split("\n")[0]
+    )
+    add_sample_arguments(parser)
+    return run_sample(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
