@@ -54,8 +54,8 @@ class PhysicsReward:
         if body_pose.shape[-1] == 63:
             body_pose = torch.cat([body_pose, body_pose.new_zeros(b, t, 6)], -1)
         frames = torch.arange(t, device=device)[None] < lengths[:, None]
-        finite = torch.stack([torch.isfinite(x).all(-1) for x in (global_orient, body_pose, transl)],
-                             0).all(0)
+        finite = torch.stack([torch.isfinite(x).all(-1)
+                              for x in (global_orient, body_pose, transl)], 0).all(0)
         valid = (finite | ~frames).all(1) & (lengths >= MIN_FRAMES) & (lengths <= t) & (fps > 0)
         valid &= torch.isfinite(fps)
         keep = valid[:, None, None]

@@ -2,8 +2,9 @@
 
 Project npz (reward.md §1): `global_orient` (T, 3), `body_pose` (T, 63|69), `transl` (T, 3),
 optional `betas`, required `fps`. AMASS npz: `poses` (T, 156|165|72) whose first 3 values are
-the root, `trans`, `mocap_framerate` (z-up, turned to y-up by `sources.load_amass_npz`). GVHMR: a torch pickle with
-`smpl_params_global` {global_orient, body_pose, transl, betas}; GVHMR stores no frame rate, so
+the root, `trans`, `mocap_framerate` (z-up, turned to y-up by `sources.load_amass_npz`).
+GVHMR: a torch pickle with `smpl_params_global` {global_orient, body_pose, transl, betas};
+GVHMR stores no frame rate, so
 `fps` must come from `assume_fps`. Motion-capture formats (BVH, ASF/AMC) are handled by
 `physics_jax.sources` and retargeted by inverse kinematics.
 """

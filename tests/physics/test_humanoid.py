@@ -8,7 +8,8 @@ import pytest
 
 from physics_jax.humanoid import BALL_LAYOUT, LAYOUT, build_mjcf, load_model
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "smpl_humanoid.xml"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+REFERENCE = SHARED / "reference" / "smpl_humanoid.xml"
 
 
 @pytest.fixture(scope="module")
