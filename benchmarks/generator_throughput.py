@@ -55,6 +55,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--vae_chunk", type=int, default=4, help="videos per VAE decode call")
     parser.add_argument("--compile_dit", action="store_true", help="also time compiled blocks")
     parser.add_argument("--e2e_dit", choices=("eager", "compiled"), default="eager")
+    parser.add_argument(
+        "--sections", default="rollout,decode,e2e", help="subset of rollout,decode,e2e to run"
+    )
     parser.add_argument("--json", type=Path, default=Path("generator_throughput.json"))
     parser.add_argument("--tiny", action="store_true", help="tiny random components on CPU")
     return parser.parse_args()
@@ -104,7 +107,6 @@ def to_channels_last(vae: WanVAE) -> None:
 
 def compiled_blocks(model: nn.Module) -> nn.ModuleList:
     """torch.compile wrappers of the transformer blocks (same weights; code shared by all 30)."""
-    torch._dynamo.config.cache_size_limit = 64
     return nn.ModuleList(torch.compile(block) for block in model.blocks)
 
 
@@ -165,6 +167,16 @@ def markdown(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
+def set_layout(vae: WanVAE, channels_last: bool) -> None:
+    """Conv3d weights in NDHWC (channels_last) or plain contiguous layout."""
+    if channels_last:
+        to_channels_last(vae)
+        return
+    for module in vae.vae.modules():
+        if isinstance(module, nn.Conv3d):
+            module.weight.data = module.weight.data.contiguous()
+
+
 def main() -> None:
     """Run the measurements, print tables, write JSON."""
     args = parse_args()
@@ -173,7 +185,9 @@ def main() -> None:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
+    torch._dynamo.config.recompile_limit = 64  # 30 blocks / many VAE convs share code objects
     batches = [int(b) for b in args.batch_sizes.split(",")]
+    sections = set(args.sections.split(","))
     modes = [m for m in args.vae_modes.split(",") if m]
     if any(m not in VAE_MODES for m in modes):
         raise SystemExit(f"--vae_modes must be among {VAE_MODES}")
@@ -181,6 +195,24 @@ def main() -> None:
     sampler = CausalSampler(model, SamplerConfig())
     shape = latent_shape(args.num_frames, args.height, args.width)
     vae.decode_batch_size = args.vae_chunk
+    import diffusers
+
+    record: dict = {
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "torch": torch.__version__,
+        "diffusers": diffusers.__version__,
+        "python": platform.python_version(),
+        "parameters": count_parameters(model),
+        "num_frames": args.num_frames,
+        "height": args.height,
+        "width": args.width,
+        "latent_shape": list(shape),
+        "dtype": str(model.dtype),
+        "vae_chunk": args.vae_chunk,
+        "rollout": [],
+        "decode": [],
+        "end_to_end": [],
+    }
 
     def inputs(batch: int) -> tuple[torch.Tensor, torch.Tensor, list[torch.Generator]]:
         gens = seeded_generators(range(batch))
@@ -192,95 +224,93 @@ def main() -> None:
         noise, context, gens = inputs(batch)
         return lambda: sampler.rollout(noise, context, generator=gens)
 
-    record: dict = {
-        "device": torch.cuda.get_device_name(device)
-        if device.type == "cuda"
-        else platform.processor(),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "parameters": count_parameters(model),
-        "num_frames": args.num_frames,
-        "height": args.height,
-        "width": args.width,
-        "latent_shape": list(shape),
-        "dtype": str(model.dtype),
-        "rollout": [],
-        "decode": [],
-        "end_to_end": [],
-    }
-    import diffusers
-
-    record["diffusers"] = diffusers.__version__
-
     if args.check_flex:
         record["flex_check"] = check_flex(model, device, text_dim)
         print(f"flex check: {record['flex_check']}", flush=True)
 
     eager_blocks = model.blocks
-    dit_modes = ["eager", "compiled"] if args.compile_dit else ["eager"]
-    for dit_mode in dit_modes:
-        if dit_mode == "compiled":
+    compiled: dict[str, object] = {}
+
+    def use_dit(mode: str) -> None:
+        if mode == "compiled" and "dit" not in compiled:
             start = time.perf_counter()
-            model.blocks = compiled_blocks(model)
+            compiled["dit"] = compiled_blocks(model)
+            model.blocks = compiled["dit"]
             rollout(1)()
             sync(device)
             record["dit_compile_seconds"] = time.perf_counter() - start
-        for batch in batches:
-            seconds = timed(rollout(batch), device, args.warmup, args.repeats)
-            record["rollout"].append({"mode": dit_mode, "batch": batch, "seconds": seconds})
-            print(f"rollout {dit_mode} b={batch}: {seconds:.3f} s", flush=True)
+        model.blocks = compiled["dit"] if mode == "compiled" else eager_blocks
 
-    latents = {b: torch.randn(b, *shape, device=device) for b in batches}
     eager_decoder = vae.vae.decoder
-    compiled_decoder = None
-    compile_batches = [int(b) for b in args.compile_batch_sizes.split(",") if b]
-    for mode in modes:
-        if mode == "channels_last":
-            to_channels_last(vae)
-        if mode == "compile":
-            start = time.perf_counter()
-            compiled_decoder = torch.compile(eager_decoder)
-            vae.vae.decoder = compiled_decoder
-            vae.decode(latents[compile_batches[0]])
-            sync(device)
-            record["vae_compile_seconds"] = time.perf_counter() - start
-        for batch in compile_batches if mode == "compile" else batches:
-            seconds = timed(
-                lambda b=batch: vae.decode(latents[b]), device, args.warmup, args.repeats
-            )
-            record["decode"].append({"mode": mode, "batch": batch, "seconds": seconds})
-            print(f"decode {mode} b={batch}: {seconds:.3f} s", flush=True)
-    if args.e2e_vae == "compile":
-        vae.vae.decoder = compiled_decoder or torch.compile(eager_decoder)
-    else:
-        vae.vae.decoder = eager_decoder
-        if args.e2e_vae == "eager":
-            for module in vae.vae.modules():
-                if isinstance(module, nn.Conv3d):
-                    module.weight.data = module.weight.data.contiguous()
-    if args.e2e_dit == "eager":
-        model.blocks = eager_blocks
-    elif not args.compile_dit:
-        model.blocks = compiled_blocks(model)
-    latents.clear()
 
-    for batch in batches:
-        run = rollout(batch)
-        if device.type == "cuda":
-            torch.cuda.reset_peak_memory_stats(device)
-        seconds = timed(lambda r=run: vae.decode(r()), device, args.warmup, args.repeats)
-        peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else 0.0
-        row = {
-            "batch": batch,
-            "seconds_per_batch": seconds,
-            "seconds_per_video": seconds / batch,
-            "frames_per_second": batch * args.num_frames / seconds,
-            "peak_gib": peak,
-            "dit": args.e2e_dit,
-            "vae": args.e2e_vae,
-        }
-        record["end_to_end"].append(row)
-        print(f"end-to-end b={batch}: {row['frames_per_second']:.2f} frames/s", flush=True)
+    def use_vae(mode: str, sample: torch.Tensor) -> None:
+        set_layout(vae, mode in ("channels_last", "compile"))
+        vae.vae.decoder = eager_decoder
+        if mode == "compile":
+            if "vae" not in compiled:
+                compiled["vae"] = torch.compile(eager_decoder)
+                vae.vae.decoder = compiled["vae"]
+                start = time.perf_counter()
+                vae.decode(sample)
+                sync(device)
+                record["vae_compile_seconds"] = time.perf_counter() - start
+            vae.vae.decoder = compiled["vae"]
+
+    if "rollout" in sections:
+        for dit_mode in ["eager", "compiled"] if args.compile_dit else ["eager"]:
+            use_dit(dit_mode)
+            for batch in batches:
+                seconds = timed(rollout(batch), device, args.warmup, args.repeats)
+                record["rollout"].append({"mode": dit_mode, "batch": batch, "seconds": seconds})
+                print(f"rollout {dit_mode} b={batch}: {seconds:.3f} s", flush=True)
+
+    if "decode" in sections:
+        compile_batches = [int(b) for b in args.compile_batch_sizes.split(",") if b]
+        for mode in modes:
+            mode_batches = compile_batches if mode == "compile" else batches
+            use_vae(mode, torch.randn(min(mode_batches[0], args.vae_chunk), *shape, device=device))
+            for batch in mode_batches:
+                lat = torch.randn(batch, *shape, device=device)
+                seconds = timed(lambda z=lat: vae.decode(z), device, args.warmup, args.repeats)
+                record["decode"].append({"mode": mode, "batch": batch, "seconds": seconds})
+                print(f"decode {mode} b={batch}: {seconds:.3f} s", flush=True)
+
+    if "e2e" in sections:
+        use_dit(args.e2e_dit)
+        use_vae(args.e2e_vae, torch.randn(1, *shape, device=device))
+        for batch in batches:
+            run = rollout(batch)
+            for _ in range(args.warmup):
+                vae.decode(run())
+            if device.type == "cuda":
+                torch.cuda.reset_peak_memory_stats(device)
+            dit_s = vae_s = 0.0
+            for _ in range(args.repeats):
+                sync(device)
+                t0 = time.perf_counter()
+                latents = run()
+                sync(device)
+                t1 = time.perf_counter()
+                vae.decode(latents)
+                sync(device)
+                dit_s += t1 - t0
+                vae_s += time.perf_counter() - t1
+            dit_s, vae_s = dit_s / args.repeats, vae_s / args.repeats
+            seconds = dit_s + vae_s
+            peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else 0.0
+            row = {
+                "batch": batch,
+                "seconds_per_video": seconds / batch,
+                "frames_per_second": batch * args.num_frames / seconds,
+                "seconds_per_batch": seconds,
+                "rollout_seconds": dit_s,
+                "decode_seconds": vae_s,
+                "peak_gib": peak,
+                "dit": args.e2e_dit,
+                "vae": args.e2e_vae,
+            }
+            record["end_to_end"].append(row)
+            print(f"end-to-end b={batch}: {row['frames_per_second']:.2f} frames/s", flush=True)
 
     if args.train_step and device.type == "cuda":
         model.blocks = eager_blocks
@@ -291,8 +321,9 @@ def main() -> None:
           f"{args.num_frames} frames {args.height}x{args.width}, {record['dtype']}\n")  # fmt: skip
     print(markdown(record["end_to_end"], [
         ("batch", "batch"), ("seconds_per_video", "s / video"),
-        ("frames_per_second", "frames / s"), ("seconds_per_batch", "s / batch"),
-        ("peak_gib", "peak GiB"), ("dit", "DiT"), ("vae", "VAE"),
+        ("frames_per_second", "frames / s"), ("rollout_seconds", "rollout s / batch"),
+        ("decode_seconds", "decode s / batch"), ("peak_gib", "peak GiB"),
+        ("dit", "DiT"), ("vae", "VAE"),
     ]))  # fmt: skip
     print()
     print(

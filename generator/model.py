@@ -88,15 +88,13 @@ class CrossAttention(nn.Module):
     def forward(
         self, x: torch.Tensor, context: torch.Tensor | None, cache: LayerCache | None
     ) -> torch.Tensor:
-        """x [B, L, dim], embedded context [B, L_text, dim] (None once cached) -> [B, L, dim]."""
+        """x [B, L, dim], embedded context [B, L_text, dim] (None if cached) -> [B, L, dim]."""
         if cache is not None and cache.cross_k is not None:
             k, v = cache.cross_k, cache.cross_v
-        else:
-            if context is None:
-                raise ValueError("cross-attention needs the text context on the first call")
+        elif context is not None:
             k, v = self.text_kv(context)
-            if cache is not None:
-                cache.cross_k, cache.cross_v = k, v
+        else:
+            raise ValueError("cross-attention needs the text context or a filled cache")
         shape = (x.shape[0], x.shape[1], self.num_heads, -1)
         q = self.norm_q(self.q(x)).view(shape).transpose(1, 2)
         out = F.scaled_dot_product_attention(q, k.to(q.dtype), v.to(q.dtype))
@@ -261,6 +259,12 @@ class CausalWanModel(nn.Module):
         """Text states [B, L_text, text_dim] -> [B, L_text, dim] in the model dtype."""
         return self.text_embedding(context.to(self.dtype))
 
+    def _fill_cross_cache(self, kv_cache: KVCache, text: torch.Tensor) -> None:
+        """Store every layer's text K/V (text: embedded context [B, L_text, dim])."""
+        for block, layer in zip(self.blocks, kv_cache.layers, strict=True):
+            layer.cross_k, layer.cross_v = block.cross_attn.text_kv(text)
+        kv_cache.cross_ready = True
+
     def forward(
         self,
         x: torch.Tensor,
@@ -295,8 +299,11 @@ class CausalWanModel(nn.Module):
         e = e.unflatten(0, (b, frames))
         e0 = e0.unflatten(0, (b, frames))
 
-        need_text = kv_cache is None or not kv_cache.cross_ready
-        text = self.embed_text(context) if need_text else None
+        text = None
+        if kv_cache is None:
+            text = self.embed_text(context)
+        elif not kv_cache.cross_ready:
+            self._fill_cross_cache(kv_cache, self.embed_text(context))
         rope = self.rope.tables(start_frame, grid, x.device)
         layout = BlockCausalLayout(grid[0], frame_tokens, cfg.num_frame_per_block)
         token_start = start_frame * frame_tokens
@@ -312,8 +319,6 @@ class CausalWanModel(nn.Module):
                 h = checkpoint(block, *args, use_reentrant=False)
             else:
                 h = block(*args)
-        if kv_cache is not None:
-            kv_cache.cross_ready = True
 
         out = self.head(h, e)
         return self._unpatchify(out, grid)
