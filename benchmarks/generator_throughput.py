@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from generator.compilation import compile_blocks, raise_recompile_limit, vae_channels_last
 from generator.config import CausalWanConfig
 from generator.model import CausalWanModel, count_parameters
 from generator.noise import draw_noise, seeded_generators
@@ -98,18 +99,6 @@ def build_components(tiny: bool, device: torch.device) -> tuple[nn.Module, WanVA
     return model, WanVAE(vae), config.text_dim
 
 
-def to_channels_last(vae: WanVAE) -> None:
-    """Store every Conv3d weight in NDHWC order (cuDNN's preferred bf16 layout)."""
-    for module in vae.vae.modules():
-        if isinstance(module, nn.Conv3d):
-            module.weight.data = module.weight.data.contiguous(memory_format=torch.channels_last_3d)
-
-
-def compiled_blocks(model: nn.Module) -> nn.ModuleList:
-    """torch.compile wrappers of the transformer blocks (same weights; code shared by all 30)."""
-    return nn.ModuleList(torch.compile(block) for block in model.blocks)
-
-
 def check_flex(model: CausalWanModel, device: torch.device, text_dim: int) -> dict:
     """Relative difference of the flex-attention and dense-mask full passes (6 frames, 16x16)."""
     gen = torch.Generator().manual_seed(0)
@@ -170,7 +159,7 @@ def markdown(rows: list[dict], columns: list[tuple[str, str]]) -> str:
 def set_layout(vae: WanVAE, channels_last: bool) -> None:
     """Conv3d weights in NDHWC (channels_last) or plain contiguous layout."""
     if channels_last:
-        to_channels_last(vae)
+        vae_channels_last(vae)
         return
     for module in vae.vae.modules():
         if isinstance(module, nn.Conv3d):
@@ -185,7 +174,7 @@ def main() -> None:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.backends.cudnn.benchmark = True
-    torch._dynamo.config.recompile_limit = 64  # 30 blocks / many VAE convs share code objects
+    raise_recompile_limit()
     batches = [int(b) for b in args.batch_sizes.split(",")]
     sections = set(args.sections.split(","))
     modes = [m for m in args.vae_modes.split(",") if m]
@@ -234,8 +223,8 @@ def main() -> None:
     def use_dit(mode: str) -> None:
         if mode == "compiled" and "dit" not in compiled:
             start = time.perf_counter()
-            compiled["dit"] = compiled_blocks(model)
-            model.blocks = compiled["dit"]
+            compile_blocks(model)
+            compiled["dit"] = model.blocks
             rollout(1)()
             sync(device)
             record["dit_compile_seconds"] = time.perf_counter() - start

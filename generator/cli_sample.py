@@ -52,6 +52,10 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
         "--mixed_precision", choices=sorted(DTYPES), default=None,
         help="weights dtype: bf16 (default on CUDA), fp16, or no (fp32, default on CPU)",
     )  # fmt: skip
+    model.add_argument(
+        "--compile", action="store_true",
+        help="torch.compile the blocks and the VAE decoder (faster after a slow first call)",
+    )  # fmt: skip
     model.add_argument("--tiny", action="store_true", help="random tiny model on CPU (demo, tests)")
 
     prompts = parser.add_argument_group("prompts and output")
@@ -141,6 +145,7 @@ def run_sample(args: argparse.Namespace) -> int:
         sampler_config=sampler_config,
         tiny=args.tiny,
         text_cache_dir=args.text_cache_dir,
+        compile=args.compile,
     )
     args.output_dir.mkdir(parents=True, exist_ok=True)
     per_video = len(block_ranges(_latent_frames(num_frames), args.num_frame_per_block)) * len(steps)

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from generator.checkpoint import load_generator_checkpoint
+from generator.compilation import compile_blocks, compile_vae_decoder
 from generator.config import CausalWanConfig
 from generator.lora import load_lora, merge_lora
 from generator.model import CausalWanModel
@@ -119,12 +120,14 @@ def build_video_generator(
     tiny: bool = False,
     tiny_seed: int = 0,
     text_cache_dir: str | Path | None = None,
+    compile: bool = False,
 ) -> VideoGenerator:
     """Assemble a generator from local files.
 
     Real run: `base_model` = causal_forcing.pt, `wan_dir` = Wan2.1-T2V-1.3B folder. With `tiny`,
     random tiny components are built (and `base_model`, if given, is loaded into the tiny model).
     The text encoder runs in `dtype`; the VAE in `dtype` on CUDA and float32 elsewhere.
+    `compile` applies `generator.compilation` (compiled blocks and VAE decoder; first call slow).
     """
     device = torch.device(device)
     config = tiny_model_config() if tiny else CausalWanConfig.full_1_3b()
@@ -153,4 +156,7 @@ def build_video_generator(
             raise ValueError("wan_dir (Wan2.1-T2V-1.3B folder) is required")
         encoder = PromptEncoder.from_wan_folder(wan_dir, device, dtype, text_len, text_cache_dir)
         vae = WanVAE.from_wan_folder(wan_dir, device, vae_dtype)
+    if compile:
+        compile_blocks(model)
+        compile_vae_decoder(vae)
     return VideoGenerator(model, vae, encoder, sampler_config, device)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
+from generator.compilation import compile_blocks
 from generator.noise import draw_noise, seeded_generators
 from generator.prediction import predict_x0
 from generator.sampler import CausalSampler, SamplerConfig, block_ranges
@@ -71,3 +73,12 @@ def test_rollout_equals_block_masked_reference(tiny_model, text_context) -> None
             clean[:, :, start:end] = x0
     assert torch.max(torch.abs(got - clean)).item() <= 1e-5
     assert got.std().item() > 0.1
+
+
+@pytest.mark.slow
+def test_compiled_blocks_give_the_same_rollout(tiny_model, text_context) -> None:
+    eager = _rollout(tiny_model, text_context, [1, 2])
+    compile_blocks(tiny_model)
+    assert all(type(b).__name__ == "OptimizedModule" for b in tiny_model.blocks)
+    compiled = _rollout(tiny_model, text_context, [1, 2])
+    torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=1e-4)
