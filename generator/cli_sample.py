@@ -22,7 +22,7 @@ import torch
 from tqdm import tqdm
 
 from generator.distributed import RankInfo, shard
-from generator.pipeline import build_video_generator
+from generator.pipeline import VideoGenerator, build_video_generator, latent_shape
 from generator.sampler import SamplerConfig, block_ranges
 from generator.video_io import write_mp4
 
@@ -132,21 +132,18 @@ def run_sample(args: argparse.Namespace) -> int:
     if args.guidance_scale is not None and info.is_main:
         print("note: --guidance_scale has no effect on the causal sampler", file=sys.stderr)
 
-    prompts = read_prompts(args)
+    if not args.tiny and args.base_model is None:
+        print("error: --base_model (causal_forcing.pt) is required without --tiny", file=sys.stderr)
+        return 2
+    try:
+        prompts = read_prompts(args)
+        latent_shape(num_frames, height, width)
+        generator = _build(args, device, precision, sampler_config)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     mine = shard(prompts, info)
-    generator = build_video_generator(
-        base_model=args.base_model,
-        wan_dir=args.wan_dir,
-        device=device,
-        dtype=DTYPES[precision],
-        lora_path=args.lora_path,
-        merge=not args.no_merge_lora,
-        checkpoint_key=args.checkpoint_key,
-        sampler_config=sampler_config,
-        tiny=args.tiny,
-        text_cache_dir=args.text_cache_dir,
-        compile=args.compile,
-    )
+
     args.output_dir.mkdir(parents=True, exist_ok=True)
     per_video = len(block_ranges(_latent_frames(num_frames), args.num_frame_per_block)) * len(steps)
     batches = _batches(mine, max(1, args.batch_size))
@@ -178,6 +175,24 @@ def run_sample(args: argparse.Namespace) -> int:
     if info.is_main:
         print(f"wrote {len(manifest)} video(s) to {args.output_dir}")
     return 0
+
+
+def _build(
+    args: argparse.Namespace, device: torch.device, precision: str, sampler_config: SamplerConfig
+) -> VideoGenerator:
+    return build_video_generator(
+        base_model=args.base_model,
+        wan_dir=args.wan_dir,
+        device=device,
+        dtype=DTYPES[precision],
+        lora_path=args.lora_path,
+        merge=not args.no_merge_lora,
+        checkpoint_key=args.checkpoint_key,
+        sampler_config=sampler_config,
+        tiny=args.tiny,
+        text_cache_dir=args.text_cache_dir,
+        compile=args.compile,
+    )
 
 
 def _latent_frames(num_frames: int) -> int:

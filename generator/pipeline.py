@@ -25,6 +25,7 @@ from generator.sampler import CausalSampler, SamplerConfig
 from generator.text_encoder import PromptEncoder
 from generator.tiny import TINY_TEXT_LEN, tiny_model_config, write_tiny_wan_folder
 from generator.vae import WanVAE
+from generator.wan_files import locate_wan_folder
 
 VAE_TIME_STRIDE = 4
 VAE_SPACE_STRIDE = 8
@@ -130,6 +131,10 @@ def build_video_generator(
     `compile` applies `generator.compilation` (compiled blocks and VAE decoder; first call slow).
     """
     device = torch.device(device)
+    if not tiny:
+        if wan_dir is None:
+            raise ValueError("wan_dir (Wan2.1-T2V-1.3B folder) is required")
+        locate_wan_folder(wan_dir)  # fail on a missing file before building the 1.3B model
     config = tiny_model_config() if tiny else CausalWanConfig.full_1_3b()
     if tiny:
         torch.manual_seed(tiny_seed)
@@ -152,8 +157,6 @@ def build_video_generator(
             )
             vae = WanVAE.from_wan_folder(folder, device, torch.float32)
     else:
-        if wan_dir is None:
-            raise ValueError("wan_dir (Wan2.1-T2V-1.3B folder) is required")
         encoder = PromptEncoder.from_wan_folder(wan_dir, device, dtype, text_len, text_cache_dir)
         vae = WanVAE.from_wan_folder(wan_dir, device, vae_dtype)
     if compile:

@@ -27,6 +27,21 @@ def test_latent_shape_of_the_published_setting() -> None:
         latent_shape(44, 480, 832)
 
 
+def test_missing_inputs_give_exit_code_and_named_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = tmp_path / "causal_forcing.pt"
+    wan = tmp_path / "Wan2.1-T2V-1.3B"
+    wan.mkdir()
+    common = ["--prompt", "x", "--output_dir", str(tmp_path / "out")]
+    assert run_sample(_args(*common)) == 2
+    assert "--base_model" in capsys.readouterr().err
+    assert run_sample(_args(*common, "--base_model", str(base), "--wan_dir", str(wan))) == 2
+    assert "Wan2.1_VAE.pth" in capsys.readouterr().err
+    assert run_sample(_args(*common, "--tiny", "--num_frames", "8")) == 2
+    assert "1 + 4k" in capsys.readouterr().err
+
+
 def test_mp4_has_requested_frames_and_size(tmp_path: Path) -> None:
     args = _args(
         "--tiny", "--prompt", "a man jumps", "--output_dir", str(tmp_path),
