@@ -22,8 +22,8 @@ from generator.layers import FP32LayerNorm, RMSNorm, sinusoidal_embedding
 from generator.rope import RotaryEmbedding, apply_rope
 
 
-class SelfAttention(nn.Module):
-    """Multi-head self-attention with full-width q/k RMSNorm and 3-axis RoPE (`self_attn`)."""
+class _AttentionProjections(nn.Module):
+    """The published attention parameters: q, k, v, o linears and full-width q/k RMSNorm."""
 
     def __init__(self, dim: int, num_heads: int, qk_norm: bool, eps: float) -> None:
         super().__init__()
@@ -34,6 +34,10 @@ class SelfAttention(nn.Module):
         self.o = nn.Linear(dim, dim)
         self.norm_q = RMSNorm(dim, eps) if qk_norm else nn.Identity()
         self.norm_k = RMSNorm(dim, eps) if qk_norm else nn.Identity()
+
+
+class SelfAttention(_AttentionProjections):
+    """Multi-head self-attention with full-width q/k RMSNorm and 3-axis RoPE (`self_attn`)."""
 
     def forward(
         self,
@@ -65,18 +69,8 @@ class SelfAttention(nn.Module):
         return self.o(out.transpose(1, 2).flatten(2))
 
 
-class CrossAttention(nn.Module):
+class CrossAttention(_AttentionProjections):
     """Text cross-attention (`cross_attn`); all text positions are attended, padding included."""
-
-    def __init__(self, dim: int, num_heads: int, qk_norm: bool, eps: float) -> None:
-        super().__init__()
-        self.num_heads = num_heads
-        self.q = nn.Linear(dim, dim)
-        self.k = nn.Linear(dim, dim)
-        self.v = nn.Linear(dim, dim)
-        self.o = nn.Linear(dim, dim)
-        self.norm_q = RMSNorm(dim, eps) if qk_norm else nn.Identity()
-        self.norm_k = RMSNorm(dim, eps) if qk_norm else nn.Identity()
 
     def text_kv(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """context [B, L_text, dim] -> K, V [B, heads, L_text, head_dim]."""

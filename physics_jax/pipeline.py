@@ -122,16 +122,15 @@ class BatchScorer:
                 feet - shift, c["root"], c["com"] - shift, c["root_force"], c["joint_frc"],
                 c["joint_vel"], mask, length, dt, self.mass)
             flags = flags.astype(c["com"].dtype)
-            contact_score = jnp.clip(1.0 - sum(v for v, _ in contact.values()) / 4.0, 0.0, 1.0)
             dynamic_score = jnp.clip(sum(v for v, _ in dynamic.values()) / 4.0, 0.0, 1.0)
         else:
             contact, dynamic, flags = v2_preset.contact_dynamic_axes(
                 c["bodies_pos"], c["bodies_quat"], c["foot_pos"], c["foot_mat"], c["com"],
                 c["root_force"], c["root_torque"], c["joint_frc"], c["joint_vel"], mask, length,
                 dt, self.mass)
-            contact_score = jnp.clip(1.0 - sum(v for v, _ in contact.values()) / 4.0, 0.0, 1.0)
             dynamic_score = jnp.clip(
                 sum(v for v, _ in dynamic.values()) / len(dynamic), 0.0, 1.0)
+        contact_score = jnp.clip(1.0 - sum(v for v, _ in contact.values()) / 4.0, 0.0, 1.0)
         kin_score = jnp.clip(1.0 - sum(v for v, _ in kin.values()) / 4.0, 0.0, 1.0)
         reward = (kin_score + contact_score + dynamic_score) / 3.0
         contact_frac = jnp.sum(flags * mask[:, None], 0) / jnp.maximum(length, 1)

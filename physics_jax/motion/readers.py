@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from physics_jax.errors import MotionFormatError
+from physics_jax.errors import MotionFormatError, require_file
 from physics_jax.motion.clip import SmplClip, make_clip
 
 MOTION_SUFFIXES = (".npz", ".pt", ".pth")
@@ -72,11 +72,7 @@ def _read_gvhmr(path: Path, assume_fps: float | None) -> SmplClip:
 
 def load_motion(path: str | Path, assume_fps: float | None = None) -> SmplClip:
     """Read one motion file; raise MotionFormatError naming the file and the field."""
-    p = Path(path)
-    if not p.exists():
-        raise MotionFormatError(str(p), "file", "does not exist")
-    if not p.is_file():
-        raise MotionFormatError(str(p), "file", "not a file")
+    p = require_file(path)
     suffix = p.suffix.lower()
     if suffix == ".npz":
         return _read_npz(p, assume_fps)

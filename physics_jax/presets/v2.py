@@ -30,6 +30,7 @@ from physics_jax.kernels.masked import masked_mean
 from physics_jax.kernels.rotation import quat_rotate, quat_to_matrix
 from physics_jax.kernels.soft import soft_above, soft_excess
 from physics_jax.kernels.support import hull_distance
+from physics_jax.presets.kinematic import gradient
 
 GRAVITY = 9.81
 FLOOR_QUANTILE = 0.5
@@ -81,12 +82,6 @@ def weighted_quantile(x: jnp.ndarray, weight: jnp.ndarray, mask: jnp.ndarray, q:
     return x[order][idx]
 
 
-def central_velocity(x: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
-    from physics_jax.presets.kinematic import gradient
-
-    return gradient(x, length, dt)
-
-
 def cone_distance(f: jnp.ndarray, mu: float) -> jnp.ndarray:
     """Distance (N) from force f (..., 3) to the friction cone {f_z >= 0, |f_xy| <= mu f_z}."""
     fn = f[..., 2]
@@ -127,7 +122,7 @@ def contact_dynamic_axes(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_
     support = jnp.clip(f[:, 2] / bw, 0.0, 1.0)  # how much the body leans on something
     floor = weighted_quantile(jnp.min(sole_h, axis=-1), support, mask, FLOOR_QUANTILE)
     gap = sole_h - floor  # (T, 4)
-    sole_vel = central_velocity(foot_pos, length, dt)  # (T, 4, 3)
+    sole_vel = gradient(foot_pos, length, dt)  # (T, 4, 3)
     speed_xy = jnp.linalg.norm(sole_vel[..., :2], axis=-1)
     p = jax.nn.sigmoid((CONTACT_GAP - gap) / CONTACT_GAP_WIDTH) * jax.nn.sigmoid(
         (CONTACT_SPEED - speed_xy) / CONTACT_SPEED_WIDTH)  # (T, 4)

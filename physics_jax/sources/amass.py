@@ -21,6 +21,7 @@ from typing import Literal, TypedDict
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from physics_jax.errors import require_file
 from physics_jax.sources.errors import MotionFormatError
 from physics_jax.sources.units import Y_UP_TO_Z_UP
 
@@ -41,10 +42,7 @@ Z_UP_TO_Y_UP = Y_UP_TO_Z_UP.T
 
 def _read(path: str | Path) -> dict[str, np.ndarray]:
     src = str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise MotionFormatError(src, "file", "does not exist" if not p.exists() else
-                                "not a file")
+    p = require_file(path)
     try:
         with np.load(p, allow_pickle=False) as data:
             return {k: np.asarray(data[k]) for k in data.files}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from physics_jax.errors import require_file
 from physics_jax.sources.errors import MotionFormatError
 from physics_jax.sources.joint_motion import JointMotion
 from physics_jax.sources.units import y_up_to_z_up
@@ -20,10 +21,7 @@ def load_humanml3d_npy(path: str | Path, *, fps: float | None = None) -> JointMo
     fps defaults to HumanML3D's 20; pass it for arrays saved at another rate.
     """
     src = str(path)
-    p = Path(path)
-    if not p.is_file():
-        raise MotionFormatError(src, "file", "does not exist" if not p.exists() else
-                                "not a file")
+    p = require_file(path)
     try:
         array = np.load(p, allow_pickle=False)
     except ValueError as exc:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from physics_jax.errors import require_file
 from physics_jax.sources.errors import MotionFormatError, line_field
 
 
@@ -14,11 +15,7 @@ def read_lines(path: str | Path) -> list[str]:
 
     Raises MotionFormatError when the file is missing, unreadable or binary.
     """
-    p = Path(path)
-    if not p.exists():
-        raise MotionFormatError(str(p), "file", "does not exist")
-    if not p.is_file():
-        raise MotionFormatError(str(p), "file", "not a file")
+    p = require_file(path)
     try:
         raw = p.read_bytes()
     except OSError as exc:
