@@ -210,3 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def register(subparsers) -> None:
+    """Add `phymotion sample` to the main command line."""
+    parser = subparsers.add_parser("sample", help="generate videos with the causal generator")
+    add_sample_arguments(parser)
+    parser.set_defaults(func=run_sample)

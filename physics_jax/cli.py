@@ -83,18 +83,35 @@ def _cmd_score(args) -> int:
     return 0
 
 
+# Modules that add subcommands: each defines `register(subparsers)`. A module that is absent, or
+# that needs an optional dependency which is not installed, is skipped; other errors are raised.
+PROJECT_PACKAGES = ("physics_jax", "bridge", "generator")
+COMMAND_MODULES = (
+    "physics_jax.commands.convert",
+    "physics_jax.commands.validate",
+    "physics_jax.commands.render",
+    "bridge.pose.cli",
+    "generator.cli_sample",
+    "generator.nft.cli",
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
     parser = argparse.ArgumentParser(prog="phymotion", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _add_score(sub)
-    try:
-        from generator.cli_sample import add_sample_arguments, run_sample
-    except ImportError:
-        pass
-    else:
-        p = sub.add_parser("sample", help="generate videos with the causal generator")
-        add_sample_arguments(p)
-        p.set_defaults(func=lambda a: run_sample(a))
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            missing = exc.name or ""
+            absent = name == missing or name.startswith(missing + ".")
+            if absent or missing.split(".")[0] not in PROJECT_PACKAGES:
+                continue
+            raise
+        module.register(sub)
     return parser
 
 

@@ -1,0 +1,187 @@
+"""The trainer's reward: named reward functions with weights, `avg` = their weighted sum.
+
+A reward function takes a `MotionBatch` and returns a dict of (B,) tensors with at least
+`reward` (higher is better) and `valid` (bool). `RewardRegistry` calls each component, prefixes
+its outputs with the component's name for logging, and combines them. A component that raises,
+or returns a non-finite reward for some clips, marks those clips invalid with a reason; the batch
+and the other components go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import torch
+
+log = logging.getLogger(__name__)
+
+RewardFn = Callable[["MotionBatch"], dict[str, torch.Tensor]]
+
+
+@dataclass
+class MotionBatch:
+    """SMPL motion of B clips on one device (y-up world, metres, radians).
+
+    global_orient (B, T, 3); body_pose (B, T, 63|69); transl (B, T, 3); lengths (B,) frames;
+    fps (B,) or a float; valid (B,) bool from upstream (e.g. pose recovery's person gating);
+    reasons: one string per clip, "" where valid.
+    """
+
+    global_orient: torch.Tensor
+    body_pose: torch.Tensor
+    transl: torch.Tensor
+    lengths: torch.Tensor
+    fps: torch.Tensor | float
+    valid: torch.Tensor | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        b = self.transl.shape[0]
+        if self.valid is None:
+            self.valid = torch.ones(b, dtype=torch.bool, device=self.transl.device)
+        if not self.reasons:
+            self.reasons = [""] * b
+
+    @property
+    def size(self) -> int:
+        return int(self.transl.shape[0])
+
+    @property
+    def device(self) -> torch.device:
+        return self.transl.device
+
+
+_FACTORIES: dict[str, Callable[[], RewardFn]] = {}
+
+
+def register_reward(name: str) -> Callable:
+    """Decorator: make a reward-function factory available to configs under `name`."""
+
+    def wrap(factory: Callable[[], RewardFn]) -> Callable[[], RewardFn]:
+        _FACTORIES[name] = factory
+        return factory
+
+    return wrap
+
+
+def available_rewards() -> list[str]:
+    return sorted(_FACTORIES)
+
+
+class _PhysicsRewardFn:
+    """The GPU physics reward as a registry component (built lazily, once)."""
+
+    def __init__(self, preset: str):
+        self.preset = preset
+        self._reward = None
+
+    def __call__(self, batch: MotionBatch) -> dict[str, torch.Tensor]:
+        if self._reward is None:
+            from bridge.reward import PhysicsReward
+
+            self._reward = PhysicsReward(preset=self.preset)
+        return self._reward(batch.global_orient, batch.body_pose, batch.transl, batch.lengths,
+                            batch.fps)
+
+
+@register_reward("phymotion_score")
+def _physics_v2() -> RewardFn:
+    return _PhysicsRewardFn("v2")
+
+
+@register_reward("phymotion_published")
+def _physics_published() -> RewardFn:
+    return _PhysicsRewardFn("phymotion")
+
+
+class RewardResult(dict):
+    """Flat dict of (B,) tensors, plus `errors` ({component: message}) and `reasons` (one
+    string per clip, "" where valid)."""
+
+    errors: dict[str, str]
+    reasons: list[str]
+
+
+class RewardRegistry:
+    """weights: {name: weight}; functions: {name: RewardFn} for components not registered by
+    name (e.g. a test's or an image reward's). Call on a MotionBatch -> flat dict of (B,) tensors:
+    `avg`, `valid`, `<name>` (the component's reward), `<name>/<key>` (its sub-scores),
+    `<name>/valid`, as a `RewardResult` that also carries failure messages and reasons."""
+
+    def __init__(self, weights: Mapping[str, float],
+                 functions: Mapping[str, RewardFn] | None = None, max_workers: int = 1):
+        if not weights:
+            raise ValueError("reward weights are empty: give at least one {name: weight}")
+        functions = dict(functions or {})
+        self.weights = {}
+        self.functions: dict[str, RewardFn] = {}
+        for name, w in weights.items():
+            if not isinstance(w, (int, float)) or not math.isfinite(w):
+                raise ValueError(f"reward weight for {name!r} must be a finite number, got {w!r}")
+            if name in functions:
+                fn = functions[name]
+            elif name in _FACTORIES:
+                fn = _FACTORIES[name]()
+            else:
+                raise KeyError(f"unknown reward {name!r}; registered: {available_rewards()}")
+            self.weights[name] = float(w)
+            self.functions[name] = fn
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rewards")
+
+    def __call__(self, batch: MotionBatch) -> RewardResult:
+        b, device = batch.size, batch.device
+        valid = batch.valid.to(device=device, dtype=torch.bool).clone()
+        avg = torch.zeros(b, dtype=torch.float32, device=device)
+        out = RewardResult()
+        errors: dict[str, str] = {}
+        for name, fn in self.functions.items():
+            try:
+                result = fn(batch)
+                reward = result["reward"].to(device=device, dtype=torch.float32).reshape(b)
+                ok = result.get("valid", torch.ones(b, dtype=torch.bool, device=device))
+                ok = ok.to(device=device, dtype=torch.bool).reshape(b) & torch.isfinite(reward)
+            except Exception as exc:  # a failing component is reported, not fatal
+                log.warning("reward %r failed on a batch of %d: %s", name, b, exc)
+                errors[name] = f"{type(exc).__name__}: {exc}"
+                result, reward = {}, torch.zeros(b, device=device)
+                ok = torch.zeros(b, dtype=torch.bool, device=device)
+            reward = torch.where(ok, reward, torch.zeros_like(reward))
+            out[name] = reward
+            out[f"{name}/valid"] = ok
+            for key, value in result.items():
+                if key in ("reward", "valid") or not torch.is_tensor(value):
+                    continue
+                if value.shape == (b,):
+                    value = value.to(device)
+                    if value.is_floating_point():
+                        value = torch.where(ok, value, torch.zeros_like(value))
+                    out[f"{name}/{key}"] = value
+            valid &= ok
+            avg = avg + self.weights[name] * reward
+        out["avg"] = torch.where(valid, avg, torch.zeros_like(avg))
+        out["valid"] = valid
+        out.errors = errors
+        out.reasons = self._reasons(batch, out, errors)
+        return out
+
+    def _reasons(self, batch: MotionBatch, out: dict, errors: dict[str, str]) -> list[str]:
+        """Why each clip is invalid: the upstream reason, then each failing component."""
+        valid = out["valid"].tolist()
+        flags = {n: out[f"{n}/valid"].tolist() for n in self.functions}
+        reasons = []
+        for i in range(batch.size):
+            if valid[i]:
+                reasons.append("")
+                continue
+            why = [batch.reasons[i]] if batch.reasons[i] else []
+            why += [f"{n}: {errors.get(n, 'invalid')}" for n in self.functions if not flags[n][i]]
+            reasons.append("; ".join(why) or "invalid input")
+        return reasons
+
+    def submit(self, batch: MotionBatch) -> Future:
+        """Score in a worker thread (overlaps the next rollout); returns a Future of the result."""
+        return self._pool.submit(self.__call__, batch)
