@@ -108,13 +108,19 @@ def project_cone(f: jnp.ndarray, mu: float) -> jnp.ndarray:
                      jnp.where(polar[..., None], jnp.zeros_like(f), on_surface))
 
 
-def contact_dynamic_axes(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force,
-                         root_torque, joint_frc, joint_vel, mask, length, dt, mass: float):
-    """One padded clip on the ball layout, SMPL bone order: bodies_pos (T, 24, 3) m,
-    bodies_quat (T, 24, 4), foot boxes (T, 4, 3) / (T, 4, 3, 3), com (T, 3), root_force (T, 3) N
-    world, root_torque (T, 3) N·m root frame, joint_frc / joint_vel (T, 23, 3) joint frames.
-    Returns ({name: (violation, value)} contact, {name: (score, value)} dynamic,
-    contact probability (T, 4))."""
+def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, root_torque,
+                joint_frc, joint_vel, mask, length, dt, mass: float) -> dict:
+    """Per-frame quantities that v2 judges, for one padded clip (inputs as in
+    `contact_dynamic_axes`). Returns a dict of arrays:
+    floor () m, estimated floor height; gap (T, 4) m, lowest corner of each foot box above it;
+    speed (T, 4) m/s, horizontal foot-box speed; contact (T, 4) soft contact probability;
+    slip (T,) m/s, contact-weighted sliding speed; penetration (T,) m, deepest corner below the
+    floor; floating (T,) in [0, 1], airborne x support needed; zmp (T, 2) m, zero-moment point
+    on the floor; zmp_distance (T,) m outside the support hull; balance (T,) m, that distance
+    capped at 1 m and weighted by contact; ground_force (T, 3) N, world, what the contacts can
+    supply; residual (T,) body weights, |root force - ground force|; torque_ratio (T, 23),
+    |joint torque| / limit; power (T,) W/kg, joint mechanical power; grf (T,) body weights,
+    vertical ground force. Feet in `FOOT_BONES` order."""
     bw = mass * GRAVITY
     corners = sole_corners(foot_pos, foot_mat)  # (T, 4, 8, 3)
     sole_h = jnp.min(corners[..., 2], axis=-1)  # (T, 4)
@@ -128,12 +134,12 @@ def contact_dynamic_axes(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_
         (CONTACT_SPEED - speed_xy) / CONTACT_SPEED_WIDTH)  # (T, 4)
     w = jnp.max(p, axis=-1)  # (T,) some support
 
-    slip = masked_mean(jnp.sum(p * speed_xy, -1) / jnp.maximum(jnp.sum(p, -1), 1.0), mask)
-    pen = masked_mean(jnp.max(jnp.maximum(-gap, 0.0), -1), mask)
+    slip = jnp.sum(p * speed_xy, -1) / jnp.maximum(jnp.sum(p, -1), 1.0)
+    pen = jnp.max(jnp.maximum(-gap, 0.0), -1)
 
     lift = support
     airborne = soft_above(jnp.min(gap, -1), FLOAT_GAP, 0.01)
-    floating = masked_mean(airborne * lift, mask)
+    floating = airborne * lift
 
     # zero-moment point of the required wrench on the floor plane
     root_rot = quat_to_matrix(bodies_quat[:, 0])
@@ -147,18 +153,10 @@ def contact_dynamic_axes(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_
                                           < CONTACT_GAP + 0.01)
     d_zmp = jax.vmap(hull_distance)(zmp, corners[..., :2].reshape(-1, 32, 2), corner_w)
     d_zmp = jnp.where(jnp.isfinite(d_zmp), d_zmp, 0.0)
-    bal = masked_mean(w * jnp.minimum(d_zmp, 1.0), mask)
-    contact_terms = {
-        "slip": (soft_excess(slip, 0.0, SLIP_SCALE), slip),
-        "penetration": (soft_excess(pen, 0.0, PEN_SCALE), pen),
-        "float": (floating, floating),
-        "balance": (soft_excess(bal, 0.0, BAL_SCALE), bal),
-    }
 
     # ground force: what the contacts can supply, the rest is residual
     f_ground = w[:, None] * project_cone(f, FRICTION)
     resid = jnp.linalg.norm(f - f_ground, axis=-1) / bw
-    resid_mean = masked_mean(resid, mask)
 
     # joint torques with the ground force applied at the soles of the feet in contact
     share = p / jnp.maximum(jnp.sum(p, -1, keepdims=True), 1e-6)  # (T, 4)
@@ -168,11 +166,41 @@ def contact_dynamic_axes(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_
     moment = jnp.einsum("kj,tkji->tji", CHAIN, moment)  # (T, 23, 3) world
     local = quat_rotate(_conj(bodies_quat[:, 1:]), moment)  # into each joint's frame
     tau = joint_frc - local
-    ratio = jnp.linalg.norm(tau, axis=-1) / TORQUE_LIMIT  # (T, 23)
+    return {
+        "floor": floor, "gap": gap, "speed": speed_xy, "contact": p, "slip": slip,
+        "penetration": pen, "floating": floating, "zmp": zmp, "zmp_distance": d_zmp,
+        "balance": w * jnp.minimum(d_zmp, 1.0), "ground_force": f_ground, "residual": resid,
+        "torque_ratio": jnp.linalg.norm(tau, axis=-1) / TORQUE_LIMIT,
+        "power": jnp.sum(jnp.abs(tau * joint_vel), (-1, -2)) / mass,
+        "grf": f_ground[:, 2] / bw,
+    }
+
+
+def contact_dynamic_axes(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force,
+                         root_torque, joint_frc, joint_vel, mask, length, dt, mass: float):
+    """One padded clip on the ball layout, SMPL bone order: bodies_pos (T, 24, 3) m,
+    bodies_quat (T, 24, 4), foot boxes (T, 4, 3) / (T, 4, 3, 3), com (T, 3), root_force (T, 3) N
+    world, root_torque (T, 3) N·m root frame, joint_frc / joint_vel (T, 23, 3) joint frames.
+    Returns ({name: (violation, value)} contact, {name: (score, value)} dynamic,
+    contact probability (T, 4)); the values are reductions over frames of `frame_terms`."""
+    q = frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, root_torque,
+                    joint_frc, joint_vel, mask, length, dt, mass)
+    slip = masked_mean(q["slip"], mask)
+    pen = masked_mean(q["penetration"], mask)
+    floating = masked_mean(q["floating"], mask)
+    bal = masked_mean(q["balance"], mask)
+    contact_terms = {
+        "slip": (soft_excess(slip, 0.0, SLIP_SCALE), slip),
+        "penetration": (soft_excess(pen, 0.0, PEN_SCALE), pen),
+        "float": (floating, floating),
+        "balance": (soft_excess(bal, 0.0, BAL_SCALE), bal),
+    }
+    resid_mean = masked_mean(q["residual"], mask)
+    ratio = q["torque_ratio"]
     excess = masked_mean(jnp.mean(jnp.maximum(ratio - 1.0, 0.0), -1), mask)
-    power = masked_mean(jnp.sum(jnp.abs(tau * joint_vel), (-1, -2)), mask) / mass
-    grf = masked_mean(soft_above(f_ground[:, 2] / bw, GRF_LIMIT, GRF_WIDTH), mask)
-    peak_grf = jnp.max(jnp.where(mask, f_ground[:, 2], 0.0)) / bw
+    power = masked_mean(q["power"], mask)
+    grf = masked_mean(soft_above(q["grf"], GRF_LIMIT, GRF_WIDTH), mask)
+    peak_grf = jnp.max(jnp.where(mask, q["grf"], 0.0))
     dynamic_terms = {
         "residual_force": (1.0 - soft_excess(resid_mean, 0.0, RESID_SCALE), resid_mean),
         "torque": (1.0 - soft_excess(excess, 0.0, TORQUE_SCALE),
@@ -180,7 +208,7 @@ def contact_dynamic_axes(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_
         "effort": (1.0 - soft_excess(power, POWER_OFFSET, POWER_SCALE), power),
         "grf": (1.0 - grf, peak_grf),
     }
-    return contact_terms, dynamic_terms, p
+    return contact_terms, dynamic_terms, q["contact"]
 
 
 def _conj(q):
