@@ -75,6 +75,13 @@ class BatchScorer:
     def _score(self, global_orient, body_pose, transl, lengths, fps):
         with self._lock:
             self._compiles += 1
+        per_clip = self.clip_states(global_orient, body_pose, transl, lengths, fps)
+        return jax.vmap(self._clip)(per_clip, lengths, 1.0 / fps)
+
+    def clip_states(self, global_orient, body_pose, transl, lengths, fps) -> dict:
+        """Traceable: SMPL batch (as in `__call__`) -> per-frame state {name: (B, T, ...)}:
+        qpos, body poses (SMPL bone order, m), foot boxes, com (m), root force (N, world) and
+        torque (N·m, root frame), joint forces (N·m) and velocities (rad/s)."""
         b, t = transl.shape[:2]
         dt = 1.0 / fps
         qpos = smpl_to_qpos(global_orient, body_pose, transl, self.layout.joint_qpos_adr,
@@ -102,16 +109,14 @@ class BatchScorer:
             "root_force": state.qfrc[..., 0:3], "root_torque": state.qfrc[..., 3:6],
             "joint_frc": state.qfrc[..., self.layout.joint_dof_adr],
             "joint_vel": qvel[..., self.layout.joint_dof_adr],
-            "root": qpos[..., 0:3],
+            "root": qpos[..., 0:3], "qpos": qpos,
         }
-        return jax.vmap(self._clip)(per_clip, lengths, dt)
+        return per_clip
 
     def _clip(self, c: dict, length, dt) -> dict:
         t_max = c["com"].shape[0]
         mask = frame_mask(t_max, length)
-        seg_local, _ = capsules()
-        seg = c["bodies_pos"][:, :, None, :] + quat_rotate(
-            c["bodies_quat"][:, :, None, :], jnp.asarray(seg_local, c["com"].dtype)[None])
+        seg = body_segments(c["bodies_pos"], c["bodies_quat"])
         kin = kinematic_axis(c["bodies_pos"], seg, mask, length, dt,
                              soft=self.config.preset == "v2")
         if self.config.preset == "phymotion":
@@ -141,6 +146,13 @@ class BatchScorer:
             "dynamic": {"score": dynamic_score, **_terms(dynamic, violation=False)},
             "contact_fraction": contact_frac,
         }
+
+
+def body_segments(bodies_pos: jnp.ndarray, bodies_quat: jnp.ndarray) -> jnp.ndarray:
+    """Body poses (T, 24, 3) m / (T, 24, 4) -> world capsule segments (T, 24, 2, 3) m."""
+    seg_local, _ = capsules()
+    return bodies_pos[:, :, None, :] + quat_rotate(
+        bodies_quat[:, :, None, :], jnp.asarray(seg_local, bodies_pos.dtype)[None])
 
 
 def _terms(terms: dict, violation: bool) -> dict:
