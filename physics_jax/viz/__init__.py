@@ -1,0 +1,1 @@
+"""Visualisation of what the scorer judges: per-frame signals, MuJoCo renders, HTML reports."""
