@@ -1,0 +1,1 @@
+"""`phymotion` subcommands beyond `score`: each module defines `register(subparsers)`."""
