@@ -1,0 +1,86 @@
+"""`phymotion validate`: corrupt real clips at several doses, score them with both presets, print
+Spearman / AUROC per corruption against the targets and write an HTML report."""
+
+from __future__ import annotations
+
+import shlex
+import time
+
+QUICK_FILES = 6  # --quick: this many motion files (both splits)
+QUICK_BATCH = 64
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "validate", help="rank corrupted vs real motion with both presets; HTML report")
+    p.add_argument("data", nargs="*", metavar="DATA",
+                   help="motion files or folders (default: the bundled CMU clips)")
+    p.add_argument("--out", default="validation_report", help="report folder (index.html)")
+    p.add_argument("--quick", action="store_true",
+                   help=f"{QUICK_FILES} files, only the neutral and the moderate dose")
+    p.add_argument("--window", type=float, default=None,
+                   help="window length in seconds (default 3.2)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="clips per scorer call (power of two; default 256, 64 with --quick)")
+    p.add_argument("--device", choices=("cpu", "gpu"), default=None)
+    p.set_defaults(func=run)
+
+
+def print_tables(table: list[dict]) -> None:
+    """One rich table per split: a row per corruption, the two presets side by side."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from physics_jax.validation.metrics import AUROC_TARGET, SPEARMAN_TARGET
+
+    console = Console()
+    for split in dict.fromkeys(r["split"] for r in table):
+        rows = [r for r in table if r["split"] == split]
+        presets = list(dict.fromkeys(r["preset"] for r in rows))
+        t = Table(title=f"{split}: {rows[0]['windows']} real windows "
+                        f"(targets: Spearman <= {SPEARMAN_TARGET}, AUROC >= {AUROC_TARGET})")
+        t.add_column("corruption")
+        t.add_column("moderate", justify="right")
+        for p in presets:
+            t.add_column(f"{p} Spearman", justify="right")
+            t.add_column(f"{p} AUROC", justify="right")
+            t.add_column(p, justify="center")
+        for name in dict.fromkeys(r["corruption"] for r in rows):
+            cells, moderate = [], ""
+            for p in presets:
+                r = next(x for x in rows if x["corruption"] == name and x["preset"] == p)
+                moderate = f"{r['moderate']:g} {r['unit']}"
+                mark = "[green]pass[/green]" if r["pass"] else "[red]fail[/red]"
+                cells += [f"{r['spearman']:.3f}", f"{r['auroc']:.3f}", mark]
+            t.add_row(name, moderate, *cells)
+        console.print(t)
+
+
+def run(args) -> int:
+    from rich.console import Console
+
+    from physics_jax.validation.corruptions import CORRUPTIONS
+    from physics_jax.validation.dataset import DEFAULT_DATA, WINDOW_S, load_real, summary
+    from physics_jax.validation.report import write_report
+    from physics_jax.validation.suite import run_suite
+
+    console = Console(stderr=True)
+    data = args.data or [str(DEFAULT_DATA)]
+    window = args.window or WINDOW_S
+    batch = args.batch_size or (QUICK_BATCH if args.quick else 256)
+    t0 = time.perf_counter()
+    with console.status("loading clips"):
+        real = load_real(data, max_clips=QUICK_FILES if args.quick else None, window_s=window)
+    console.print(f"{len(real)} real windows of {window:g} s: {summary(real)}")
+    doses = ({n: (c.neutral, c.moderate) for n, c in CORRUPTIONS.items()} if args.quick
+             else None)
+    with console.status("starting") as status:
+        result = run_suite(real, CORRUPTIONS, doses, batch_size=batch, device=args.device,
+                           progress=lambda msg: (status.update(msg), console.log(msg)))
+    print_tables(result.table)
+    command = "phymotion validate " + " ".join(shlex.quote(a) for a in [
+        *args.data, "--out", args.out, *(["--quick"] if args.quick else []),
+        *(["--window", f"{args.window:g}"] if args.window else [])])
+    path = write_report(result, args.out, command)
+    console.print(f"report: {path}  ({time.perf_counter() - t0:.0f} s)")
+    return 0

@@ -1,0 +1,107 @@
+"""Real clips for validation: loading, resampling to one rate, fixed-length windows, the split.
+
+Clips are cut into windows of `WINDOW_S` seconds (half-overlapping), so that every scored clip
+has (at most) the same number of frames and a whole run compiles one batch shape per preset.
+Clips shorter than a window are kept whole.
+
+Split by take, never by window: all windows of a take are on the same side. `HELD_OUT_TAKES`
+(fixed, chosen to cover every kind of motion once: a walk, a run, hopping, a dance and a jump
+kick) are kept out of tuning; the rest is the tuning split.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from physics_jax.motion import SmplClip, expand_paths, load_motion
+from physics_jax.sources.amass import SmplParams
+from physics_jax.sources.resample import resample_smpl_params
+
+FPS = 30.0  # every clip is resampled to this rate before windowing
+WINDOW_S = 3.2  # s per window (96 frames at 30 fps)
+STRIDE_S = 1.6  # s between window starts
+HELD_OUT_TAKES = ("35_01", "16_35", "131_03", "05_11", "90_05")
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / "samples" / "cmu"
+_TAKE = re.compile(r"(\d+_\d+)")
+
+
+def take_id(source: str) -> str:
+    """The take a file belongs to: a CMU id `<subject>_<trial>` in its name, else its stem."""
+    stem = Path(str(source).split("|")[0]).stem
+    m = _TAKE.search(stem)
+    return m.group(1) if m else stem
+
+
+def split_of(source: str, held_out: tuple[str, ...] = HELD_OUT_TAKES) -> str:
+    """'held_out' when the clip's take is in `held_out`, else 'tuning'."""
+    return "held_out" if take_id(source) in held_out else "tuning"
+
+
+def at_rate(clip: SmplClip, fps: float = FPS) -> SmplClip:
+    """The clip resampled to `fps` (rotations slerped); unchanged when already at that rate."""
+    if abs(clip.fps - fps) < 1e-9:
+        return clip
+    p = resample_smpl_params(SmplParams(global_orient=clip.global_orient,
+                                        body_pose=clip.body_pose, transl=clip.transl,
+                                        betas=clip.betas, fps=clip.fps), fps, clip.source)
+    return replace(clip, global_orient=p["global_orient"], body_pose=p["body_pose"],
+                   transl=p["transl"], fps=float(fps))
+
+
+def windows(clip: SmplClip, window_s: float = WINDOW_S, stride_s: float = STRIDE_S
+            ) -> list[SmplClip]:
+    """Half-overlapping windows of `window_s` seconds (the whole clip when it is shorter);
+    each window's source is `<file>@<first frame>`."""
+    n = int(round(window_s * clip.fps))
+    step = max(1, int(round(stride_s * clip.fps)))
+    if clip.frames <= n:
+        return [replace(clip, source=f"{clip.source}@0")]
+    starts = list(range(0, clip.frames - n + 1, step))
+    return [replace(clip, global_orient=clip.global_orient[s:s + n],
+                    body_pose=clip.body_pose[s:s + n], transl=clip.transl[s:s + n],
+                    source=f"{clip.source}@{s}") for s in starts]
+
+
+@dataclass
+class RealSet:
+    """Windows of real clips at one rate, with the split each belongs to."""
+
+    clips: list[SmplClip]
+    split: list[str]
+    takes: list[str]
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+
+def load_real(paths: list[str | Path], max_clips: int | None = None, window_s: float = WINDOW_S,
+              held_out: tuple[str, ...] = HELD_OUT_TAKES) -> RealSet:
+    """Motion files or folders -> windows at `FPS`. `max_clips` keeps that many files (sorted by
+    name, alternating between the two splits so that a quick run sees both)."""
+    files = expand_paths([str(p) for p in paths])
+    if max_clips is not None:
+        tuning = [f for f in files if split_of(str(f), held_out) == "tuning"]
+        held = [f for f in files if split_of(str(f), held_out) == "held_out"]
+        files = [f for pair in zip(tuning, held, strict=False) for f in pair]
+        files += tuning[len(files) // 2:] + held[len(files) // 2:]
+        files = files[:max_clips]
+    out: list[SmplClip] = []
+    for f in files:
+        out.extend(windows(at_rate(load_motion(f)), window_s))
+    return RealSet(out, [split_of(c.source, held_out) for c in out],
+                   [take_id(c.source) for c in out])
+
+
+def window_frames(window_s: float = WINDOW_S, fps: float = FPS) -> int:
+    """Frames in one window."""
+    return int(round(window_s * fps))
+
+
+def summary(real: RealSet) -> dict[str, int]:
+    """Window counts per split."""
+    keys, counts = np.unique(np.asarray(real.split), return_counts=True)
+    return {str(k): int(c) for k, c in zip(keys, counts, strict=True)}

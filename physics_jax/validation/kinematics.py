@@ -1,0 +1,53 @@
+"""Forward kinematics of the humanoid in SMPL's y-up world, in NumPy, for building corruptions.
+
+The corruptions need a few geometric facts about a clip before it is scored (where the ankles
+are, how high the soles are); this is the same bone chain the scorer runs on MJX (body frames are
+SMPL's own, `physics_jax.humanoid.table`), vectorised over frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from physics_jax.humanoid.table import BONE_NAMES, BONES, FOOT_BONES
+from physics_jax.motion.clip import SmplClip
+
+FOOT_IDX = np.array([BONE_NAMES.index(n) for n in FOOT_BONES])
+ANKLE_IDX = np.array([BONE_NAMES.index("L_Ankle"), BONE_NAMES.index("R_Ankle")])
+_CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
+_OFFSETS = np.array([b.offset for b in BONES])  # (24, 3) m, parent frame
+
+
+def body_poses(clip: SmplClip) -> tuple[np.ndarray, np.ndarray]:
+    """Clip -> body origins (T, 24, 3) m and rotations (T, 24, 3, 3), SMPL y-up world."""
+    t = clip.frames
+    local = Rotation.from_rotvec(clip.body_pose.reshape(t * 23, 3)).as_matrix().reshape(
+        t, 23, 3, 3)
+    pos = np.zeros((t, 24, 3))
+    rot = np.zeros((t, 24, 3, 3))
+    pos[:, 0] = clip.transl
+    rot[:, 0] = Rotation.from_rotvec(clip.global_orient).as_matrix()
+    for j in range(1, 24):  # the 23 bones of the chain, each vectorised over frames
+        p = BONES[j].parent
+        pos[:, j] = pos[:, p] + rot[:, p] @ _OFFSETS[j]
+        rot[:, j] = rot[:, p] @ local[:, j - 1]
+    return pos, rot
+
+
+def sole_heights(clip: SmplClip) -> np.ndarray:
+    """(T, 4) m: height (SMPL y) of the lowest corner of each foot box, `FOOT_BONES` order."""
+    pos, rot = body_poses(clip)
+    heights = []
+    for k in FOOT_IDX:
+        bone = BONES[k]
+        corners = np.asarray(bone.geom_pos) + _CORNERS * np.asarray(bone.geom_size)  # (8, 3)
+        world = pos[:, k, None, :] + np.einsum("tij,cj->tci", rot[:, k], corners)
+        heights.append(world[..., 1].min(axis=-1))
+    return np.stack(heights, axis=-1)
+
+
+def ankle_midpoint(clip: SmplClip) -> np.ndarray:
+    """(T, 3) m: midpoint of the two ankle joints, SMPL y-up world."""
+    pos, _ = body_poses(clip)
+    return pos[:, ANKLE_IDX].mean(axis=1)

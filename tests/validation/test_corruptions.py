@@ -1,0 +1,166 @@
+"""Each corruption does what it says, by the dose, reproducibly."""
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from physics_jax.synthetic import synthetic_clip
+from physics_jax.validation.corruptions import (
+    CORRUPTIONS,
+    HOVER_CLEARANCE,
+    JITTER_ROOT_PER_RAD,
+    RAMP_S,
+    floor_height,
+    hover,
+    hover_segment,
+    jitter,
+    lean,
+    lift,
+    middle_half,
+    sink,
+    skate,
+    teleport,
+    teleport_frame,
+    time_warp,
+)
+from physics_jax.validation.kinematics import ankle_midpoint, sole_heights
+
+
+@pytest.fixture(scope="module")
+def walk():
+    return synthetic_clip("walk", frames=90, fps=30.0, seed=3, noise=0.02)
+
+
+def _fields(clip):
+    return clip.global_orient, clip.body_pose, clip.transl
+
+
+def test_neutral_dose_leaves_motion_unchanged(walk):
+    before = [x.copy() for x in _fields(walk)]
+    for c in CORRUPTIONS.values():
+        out = c.apply(walk, c.neutral, 5)
+        for a, b in zip(_fields(out), _fields(walk), strict=True):
+            np.testing.assert_allclose(a, b, atol=1e-9, err_msg=c.name)
+        assert out.source != walk.source  # tagged with what was done
+    for a, b in zip(_fields(walk), before, strict=True):  # input never modified
+        np.testing.assert_array_equal(a, b)
+
+
+def test_every_corruption_documents_a_moderate_dose_on_its_ladder():
+    assert set(CORRUPTIONS) == {"skate", "float", "sink", "jitter", "time_warp", "teleport",
+                                "hover", "lean"}
+    for c in CORRUPTIONS.values():
+        assert c.moderate in c.doses and c.moderate != c.neutral
+        assert list(c.doses) == sorted(c.doses) and len(c.doses) >= 4
+
+
+@pytest.mark.parametrize("dose", [2.0, 10.0])
+def test_float_lifts_the_lowest_sole_by_the_dose_on_the_middle_half(walk, dose):
+    start, stop = middle_half(walk.frames)
+    before, after = sole_heights(walk), sole_heights(lift(walk, dose))
+    np.testing.assert_allclose(after[start:stop] - before[start:stop], dose / 100, atol=1e-9)
+    assert after[start:stop].min() - before[start:stop].min() == pytest.approx(dose / 100)
+    ramp = int(np.ceil(RAMP_S * walk.fps))
+    np.testing.assert_allclose(after[:start - ramp], before[:start - ramp], atol=1e-12)
+    np.testing.assert_allclose(after[stop + ramp:], before[stop + ramp:], atol=1e-12)
+    assert np.all(np.diff(after[start - ramp:start + 1, 0] - before[start - ramp:start + 1, 0])
+                  >= 0)  # ramps up, no step
+
+
+def test_sink_pushes_the_soles_into_the_floor_by_the_dose(walk):
+    start, stop = middle_half(walk.frames)
+    d = sole_heights(sink(walk, 5.0)) - sole_heights(walk)
+    np.testing.assert_allclose(d[start:stop], -0.05, atol=1e-9)
+    assert d.max() <= 1e-12
+
+
+def test_skate_drifts_the_root_horizontally_by_the_dose_per_frame(walk):
+    out = skate(walk, 1.0, seed=2)
+    d = out.transl - walk.transl
+    np.testing.assert_allclose(d[:, 1], 0.0, atol=1e-12)
+    step = np.linalg.norm(np.diff(d, axis=0), axis=1)
+    np.testing.assert_allclose(step, 0.01, atol=1e-12)
+    np.testing.assert_allclose(out.body_pose, walk.body_pose)
+
+
+def test_teleport_jumps_the_root_by_the_dose_at_one_frame(walk):
+    out = teleport(walk, 20.0, seed=4)
+    k = teleport_frame(walk.frames, 4)
+    start, stop = middle_half(walk.frames)
+    assert start <= k < stop
+    d = out.transl - walk.transl
+    np.testing.assert_allclose(d[:k], 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(d[k:], axis=1), 0.20, atol=1e-12)
+    np.testing.assert_allclose(d[k:, 1], 0.0, atol=1e-12)
+    jump = np.linalg.norm(np.diff(out.transl, axis=0), axis=1) - np.linalg.norm(
+        np.diff(walk.transl, axis=0), axis=1)
+    assert np.argmax(jump) == k - 1
+
+
+@pytest.mark.parametrize("factor", [1.5, 2.0, 4.0])
+def test_time_warp_shortens_the_clip_by_the_factor(walk, factor):
+    out = time_warp(walk, factor)
+    assert out.frames == int(np.floor((walk.frames - 1) / factor)) + 1
+    assert out.fps == walk.fps
+    if factor == 2.0:  # integer factor: every other original frame exactly
+        np.testing.assert_allclose(out.transl, walk.transl[::2], atol=1e-12)
+        np.testing.assert_allclose(
+            Rotation.from_rotvec(out.body_pose.reshape(-1, 3)).as_matrix(),
+            Rotation.from_rotvec(walk.body_pose[::2].reshape(-1, 3)).as_matrix(), atol=1e-9)
+
+
+@pytest.mark.parametrize("dose", [0.5, 1.0])
+def test_hover_keeps_the_feet_off_the_floor_for_the_dose(walk, dose):
+    out = hover(walk, dose)
+    start, stop = hover_segment(walk, dose)
+    assert stop - start == round(dose * walk.fps)
+    lowest = sole_heights(out).min(axis=1)
+    floor = floor_height(walk)
+    assert lowest[start:stop].min() == pytest.approx(floor + HOVER_CLEARANCE, abs=1e-9)
+    assert np.all(lowest[start:stop] >= floor + HOVER_CLEARANCE - 1e-9)
+    ramp = int(np.ceil(RAMP_S * walk.fps))
+    np.testing.assert_allclose(out.transl[:start - ramp], walk.transl[:start - ramp])
+    dy = out.transl[:, 1] - walk.transl[:, 1]
+    assert np.abs(np.diff(dy, 2)).max() < 0.01  # smooth: no step in the lift
+
+
+def test_hover_is_capped_by_the_clip_length():
+    short = synthetic_clip("walk", frames=40, fps=30.0)
+    start, stop = hover_segment(short, 5.0)
+    assert stop - start == 40 - 2 * int(np.ceil(RAMP_S * 30.0))
+
+
+@pytest.mark.parametrize("dose", [10.0, 30.0])
+def test_lean_tilts_the_body_about_the_ankles_by_the_dose(walk, dose):
+    out = lean(walk, dose, seed=1)
+    np.testing.assert_allclose(ankle_midpoint(out), ankle_midpoint(walk), atol=1e-9)
+    rel = Rotation.from_rotvec(out.global_orient) * Rotation.from_rotvec(
+        walk.global_orient).inv()
+    np.testing.assert_allclose(rel.magnitude(), np.deg2rad(dose), atol=1e-9)
+    axes = rel.as_rotvec() / np.deg2rad(dose)
+    np.testing.assert_allclose(axes[:, 1], 0.0, atol=1e-9)  # about a horizontal axis
+    np.testing.assert_allclose(out.body_pose, walk.body_pose)
+    # the pelvis leaves the vertical above the ankles by h sin(dose)
+    h = walk.transl[:, 1] - ankle_midpoint(walk)[:, 1]
+    shift = np.linalg.norm((out.transl - walk.transl)[:, [0, 2]], axis=1)
+    np.testing.assert_allclose(shift, np.abs(h) * np.sin(np.deg2rad(dose)), rtol=0.05)
+
+
+def test_jitter_noise_has_the_dose_as_std(walk):
+    dose = 0.05
+    out = jitter(walk, dose, seed=0)
+    rel = (Rotation.from_rotvec(walk.body_pose.reshape(-1, 3)).inv()
+           * Rotation.from_rotvec(out.body_pose.reshape(-1, 3))).as_rotvec()
+    assert np.std(rel) == pytest.approx(dose, rel=0.05)
+    assert np.std(out.transl - walk.transl) == pytest.approx(dose * JITTER_ROOT_PER_RAD,
+                                                             rel=0.15)
+
+
+@pytest.mark.parametrize("name", ["skate", "jitter", "teleport", "lean"])
+def test_seeded_reproducibility(walk, name):
+    c = CORRUPTIONS[name]
+    a, b = c.apply(walk, c.moderate, 7), c.apply(walk, c.moderate, 7)
+    other = c.apply(walk, c.moderate, 8)
+    for x, y in zip(_fields(a), _fields(b), strict=True):
+        np.testing.assert_array_equal(x, y)
+    assert any(not np.allclose(x, y) for x, y in zip(_fields(a), _fields(other), strict=True))
