@@ -19,6 +19,9 @@ class GateThresholds:
     min_in_frame_fraction: mean share of body keypoints inside the image over detected frames
         (0.7): below it the body is mostly out of frame.
     min_mean_confidence: mean per-frame confidence over detected frames (0.5).
+    max_fit_error_cm: where SMPL parameters come from inverse kinematics (`smpl_fit`), the
+        largest mean distance (cm) between the fitted humanoid's joints and the recovered
+        joints (10 cm); above it the joints are not a body the humanoid can take.
     """
 
     min_frames: int = 2
@@ -26,6 +29,7 @@ class GateThresholds:
     min_height_fraction: float = 0.2
     min_in_frame_fraction: float = 0.7
     min_mean_confidence: float = 0.5
+    max_fit_error_cm: float = 10.0
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """The contract shared by all pose backends: video batch in, 3D body motion out.
 
-World frame of every output (the physics world): metres, z up, floor at z = 0, x and y
-horizontal; SMPL's y-up frame maps to it by `(x, y, z) -> (x, -z, y)`. MediaPipe: x is the
-camera's right and y points away from the camera, so a subject facing the camera faces -y.
-GVHMR: the horizontal axes are those of GVHMR's gravity-view frame (set by the first frame).
+World frame of `joints` (the physics world): metres, z up, floor at z = 0, x and y
+horizontal; SMPL's y-up frame, in which `smpl_params` are given, maps to it by
+`(x, y, z) -> (x, -z, y)`. MediaPipe: x is the camera's right and y points away from the
+camera, so a subject facing the camera faces -y. GVHMR: the horizontal axes are those of
+GVHMR's gravity-view frame (set by the first frame).
 """
 
 from __future__ import annotations
@@ -40,8 +41,13 @@ class PoseResult:
     valid: (B,) bool, the clip passed every gate (see `gating.GateThresholds`).
     reason: B strings, empty where valid, else why the clip was rejected.
     fps: (B,) float, true frame rate of each clip (frames per second).
-    smpl_params: optional dict of (B, F, ...) tensors `global_orient` (3), `body_pose` (63),
-        `transl` (3), `betas` (10), in the backend's own SMPL frame (y up for GVHMR).
+    smpl_params: dict of (B, F, ...) tensors in the scorer's convention (SMPL's y-up world,
+        metres, axis-angle radians, as `physics_jax.motion.clip.SmplClip`): `global_orient`
+        (3), `body_pose` (69, SMPL joints 1..23; GVHMR gives 63, SMPL-X joints 1..21),
+        `transl` (3), optionally `betas` (10). None until a backend or `smpl_fit` fills it.
+    joint_confidence: optional (B, F, 22) per-joint confidence in [0, 1] (0 = not seen).
+    fit_error_cm: optional (B,) mean joint distance (cm) between the fitted humanoid and
+        `joints`, where `smpl_params` came from inverse kinematics.
     """
 
     joints: torch.Tensor
@@ -51,6 +57,8 @@ class PoseResult:
     reason: list[str]
     fps: torch.Tensor
     smpl_params: dict[str, torch.Tensor] | None = field(default=None)
+    joint_confidence: torch.Tensor | None = field(default=None)
+    fit_error_cm: torch.Tensor | None = field(default=None)
 
     def __post_init__(self) -> None:
         """Check that every field agrees on B and F."""
@@ -65,6 +73,13 @@ class PoseResult:
             shape = tuple(getattr(self, name).shape)
             if shape != (b,):
                 raise ValueError(f"PoseResult.{name} must be ({b},), got {shape}")
+        if self.joint_confidence is not None and tuple(self.joint_confidence.shape) != (
+                b, f, NUM_JOINTS):
+            raise ValueError(f"PoseResult.joint_confidence must be ({b}, {f}, {NUM_JOINTS}), "
+                             f"got {tuple(self.joint_confidence.shape)}")
+        if self.fit_error_cm is not None and tuple(self.fit_error_cm.shape) != (b,):
+            raise ValueError(f"PoseResult.fit_error_cm must be ({b},), "
+                             f"got {tuple(self.fit_error_cm.shape)}")
         if len(self.reason) != b:
             raise ValueError(f"PoseResult.reason must hold {b} strings, got {len(self.reason)}")
         for key, value in (self.smpl_params or {}).items():

@@ -46,6 +46,16 @@ BODY_LANDMARKS: tuple[int, ...] = (
 # Landmarks on the sole, used to find the floor.
 SOLE_LANDMARKS: tuple[int, ...] = (L_HEEL, R_HEEL, L_FOOT_INDEX, R_FOOT_INDEX)
 
+_HIPS = (L_HIP, R_HIP)
+_TRUNK = (L_HIP, R_HIP, L_SHOULDER, R_SHOULDER)
+_SKULL = (L_SHOULDER, R_SHOULDER, L_EAR, R_EAR)
+# Landmarks each SMPL joint is built from (SMPL-22 order), see `blazepose_to_smpl22`.
+SMPL22_SOURCES: tuple[tuple[int, ...], ...] = (
+    _TRUNK, _HIPS, _HIPS, _TRUNK, (L_KNEE,), (R_KNEE,), _TRUNK, (L_ANKLE,), (R_ANKLE,), _TRUNK,
+    (L_ANKLE, L_FOOT_INDEX), (R_ANKLE, R_FOOT_INDEX), _SKULL, _TRUNK, _TRUNK, _SKULL,
+    (L_SHOULDER,), (R_SHOULDER,), (L_ELBOW,), (R_ELBOW,), (L_WRIST,), (R_WRIST,),
+)
+
 PELVIS_RAISE = 0.17
 HIP_WIDTH_SCALE = 0.6
 SPINE_FRACTIONS = (0.37, 0.62, 0.72)
@@ -101,3 +111,12 @@ def blazepose_to_smpl22(points: np.ndarray) -> np.ndarray:
         p(R_WRIST),
     ]
     return np.stack(joints, axis=-2)
+
+
+def smpl22_visibility(visibility: np.ndarray) -> np.ndarray:
+    """(..., 33) BlazePose landmark visibility -> (..., 22) per SMPL joint: the mean
+    visibility of the landmarks the joint is built from (`SMPL22_SOURCES`)."""
+    visibility = np.asarray(visibility, dtype=np.float64)
+    if visibility.shape[-1] != NUM_LANDMARKS:
+        raise ValueError(f"visibility must be (..., 33), got {visibility.shape}")
+    return np.stack([visibility[..., list(src)].mean(axis=-1) for src in SMPL22_SOURCES], -1)

@@ -40,6 +40,12 @@ def test_pose_result_shape_checks() -> None:
         _result(reason=[""])
     with pytest.raises(ValueError, match="body_pose"):
         _result(smpl_params={"body_pose": torch.zeros(2, 3, 63)})
+    with pytest.raises(ValueError, match="joint_confidence"):
+        _result(joint_confidence=torch.ones(2, 4, 17))
+    with pytest.raises(ValueError, match="fit_error_cm"):
+        _result(fit_error_cm=torch.zeros(3))
+    full = _result(joint_confidence=torch.ones(2, 4, 22), fit_error_cm=torch.zeros(2))
+    assert full.batch_size == 2
 
 
 def test_fps_vector() -> None:

@@ -55,3 +55,17 @@ def test_batched_and_shape_error() -> None:
     np.testing.assert_allclose(joints[1] - joints[0], 1.0)
     with pytest.raises(ValueError, match="33"):
         lm.blazepose_to_smpl22(np.zeros((17, 3)))
+
+
+def test_joint_visibility_follows_the_source_landmarks() -> None:
+    vis = np.full((2, 33), 0.9)
+    vis[1, lm.L_WRIST] = 0.1  # left wrist hidden in frame 1
+    vis[1, lm.L_FOOT_INDEX] = 0.3
+    joint = lm.smpl22_visibility(vis)
+    assert joint.shape == (2, 22)
+    np.testing.assert_allclose(joint[0], 0.9)
+    assert joint[1, 20] == pytest.approx(0.1)  # L_Wrist
+    assert joint[1, 10] == pytest.approx(0.6)  # L_Foot: mean of ankle and toe tip
+    assert joint[1, 21] == pytest.approx(0.9)  # R_Wrist unaffected
+    with pytest.raises(ValueError, match="33"):
+        lm.smpl22_visibility(np.ones((2, 32)))
