@@ -1,0 +1,67 @@
+"""Per-frame timeline figure of one clip (matplotlib, Agg), with v2's thresholds drawn."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from physics_jax.presets import kinematic, v2  # noqa: E402
+from physics_jax.viz.timeline import CONTACT_ON, FOOT_NAMES, Timeline  # noqa: E402
+
+THRESHOLD_STYLE = {"color": "0.3", "linestyle": "--", "linewidth": 1.0}
+
+
+def _panel(ax, t, series, thresholds, ylabel):
+    """series: [(label, values)], thresholds: [(label, y)]."""
+    for label, values in series:
+        ax.plot(t, values, label=label, linewidth=1.4)
+    for label, y in thresholds:
+        ax.axhline(y, **THRESHOLD_STYLE)
+        ax.annotate(label, (1.0, y), xycoords=("axes fraction", "data"), xytext=(-4, 2),
+                    textcoords="offset points", ha="right", fontsize=7, color="0.3")
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left", ncol=4, frameon=False)
+
+
+def timeline_figure(tl: Timeline) -> plt.Figure:
+    """Eight stacked panels over time (s): contact, slip, penetration / floating, balance,
+    residual and ground force, torque ratio, power, self-penetration."""
+    t = tl.time
+    fig, axes = plt.subplots(8, 1, figsize=(9, 14), sharex=True, constrained_layout=True)
+    _panel(axes[0], t, [(n, tl.contact[:, k]) for k, n in enumerate(FOOT_NAMES)],
+           [(f"in contact > {CONTACT_ON:g}", CONTACT_ON)], "contact prob.")
+    axes[0].set_ylim(-0.05, 1.05)
+    _panel(axes[1], t, [("slip (contact-weighted)", tl.slip)],
+           [(f"slip scale {v2.SLIP_SCALE:g} m/s", v2.SLIP_SCALE)], "sole speed (m/s)")
+    _panel(axes[2], t, [("penetration", tl.penetration), ("floating height", tl.float_height)],
+           [(f"penetration scale {v2.PEN_SCALE:g} m", v2.PEN_SCALE),
+            (f"float gap {v2.FLOAT_GAP:g} m", v2.FLOAT_GAP)], "floor distance (m)")
+    _panel(axes[3], t, [("ZMP outside support", tl.zmp_distance)],
+           [(f"balance scale {v2.BAL_SCALE:g} m", v2.BAL_SCALE)], "balance (m)")
+    _panel(axes[4], t, [("residual force", tl.residual), ("vertical ground force", tl.grf)],
+           [(f"residual scale {v2.RESID_SCALE:g} BW", v2.RESID_SCALE),
+            (f"GRF limit {v2.GRF_LIMIT:g} BW", v2.GRF_LIMIT)], "force (body weights)")
+    _panel(axes[5], t, [("max |torque| / limit", np.max(tl.torque_ratio, axis=-1))],
+           [("limit", 1.0)], "torque ratio")
+    _panel(axes[6], t, [("joint power", tl.power)],
+           [(f"effort offset {v2.POWER_OFFSET:g} W/kg", v2.POWER_OFFSET)], "power (W/kg)")
+    _panel(axes[7], t, [("self-penetration", tl.self_penetration)],
+           [(f"tolerated {kinematic.PEN_BASELINE:g} m", kinematic.PEN_BASELINE)], "depth (m)")
+    axes[-1].set_xlabel("time (s)", fontsize=8)
+    return fig
+
+
+def figure_png(fig: plt.Figure, dpi: int = 72) -> bytes:
+    """PNG bytes of a figure (the figure is closed)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return buf.getvalue()
