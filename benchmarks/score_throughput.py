@@ -1,8 +1,11 @@
 """Scoring throughput, side by side in one run on one machine.
 
 (a) CPU reference scorer per clip (numpy + MuJoCo C API, one thread);
-(b) the reference across all cores (process pool, one MjData per worker);
-(c) the JAX kernels on CPU;
+(b) the fast CPU scorer (`physics_jax.reference.cpu_pool`) on every core: a persistent process
+    pool, timed at steady state (workers started and warmed first; start-up reported apart);
+    (b1) the same engine in this process, one core; (b0) physics only: just the per-frame
+    C-API inverse dynamics on every core, an upper bound for any CPU scorer;
+(c) the JAX kernels on CPU (`jax.devices("cpu")`, also on a GPU machine; keep B small);
 (d) the JAX kernels on GPU, end to end from torch tensors to torch tensors (bridge.PhysicsReward).
 Prints a markdown table and writes JSON; `--profile DIR` adds a jax.profiler trace and the
 compiled cost analysis of the GPU program.
@@ -44,6 +47,7 @@ def stack(clips, device) -> tuple:
 
 
 def bench_reference(t: int, n_clips: int) -> dict:
+    """(a) the reference scorer, clip after clip on this thread."""
     from physics_jax.reference.cpu_scorer import score_clip
 
     clips = make_clips(n_clips, t, seed=1000)
@@ -56,17 +60,72 @@ def bench_reference(t: int, n_clips: int) -> dict:
             "frames_per_s": n_clips * t / dt, "ms_per_clip": 1e3 * dt / n_clips}
 
 
-def bench_parallel(t: int, n_clips: int) -> dict:
-    from physics_jax.reference.parallel import score_clips_parallel
+def _median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
 
-    clips = [{"global_orient": c.global_orient, "body_pose": c.body_pose, "transl": c.transl,
-              "fps": 30.0} for c in make_clips(n_clips, t, seed=2000)]
-    score_clips_parallel(clips[: os.cpu_count() or 1])  # start the workers
-    t0 = time.perf_counter()
-    score_clips_parallel(clips)
-    dt = time.perf_counter() - t0
-    return {"scorer": f"(b) CPU reference, {os.cpu_count()} processes", "T": t, "B": n_clips,
-            "frames_per_s": n_clips * t / dt, "ms_per_batch": 1e3 * dt}
+
+def bench_pool(pool, b: int, t: int, repeats: int) -> dict:
+    """(b) the fast CPU scorer on every core, steady state: one untimed call, then the median."""
+    clips = make_clips(b, t, seed=2000)
+    out = pool.score(clips)  # warm: buffers sized, shared memory allocated
+    dt = _median_time(lambda: pool.score(clips), repeats)
+    return {"scorer": f"(b) fast CPU scorer, {pool.workers} processes", "B": b, "T": t,
+            "frames_per_s": b * t / dt, "ms_per_batch": 1e3 * dt, "startup_s": pool.startup_s,
+            "valid": int(out.valid.sum()), "reward_mean": float(out["reward"].mean())}
+
+
+def bench_physics_only(pool, b: int, t: int, repeats: int) -> dict:
+    """(b0) per-frame C-API inverse dynamics only (no retargeting, no scoring), every core."""
+    n = pool.load_physics(make_clips(b, t, seed=2000))
+    pool.physics_only()
+    runs = [pool.physics_only() for _ in range(repeats)]
+    wall = float(np.median([r["wall_s"] for r in runs]))
+    worker = float(np.median([r["worker_s"] for r in runs]))
+    return {"scorer": f"(b0) physics only, {pool.workers} processes", "B": b, "T": t,
+            "frames_per_s": n / wall, "ms_per_batch": 1e3 * wall,
+            "frames_per_s_in_workers": n / worker, "frames_padded": n}
+
+
+def bench_fast_single(b: int, t: int, repeats: int, copies: int) -> dict:
+    """(b1) the fast CPU scorer's engine in this process (one core)."""
+    from physics_jax.reference.fast_cpu import FastCpuScorer
+
+    scorer = FastCpuScorer(copies=copies)
+    clips = make_clips(b, t, seed=2000)
+    scorer.score(clips)
+    dt = _median_time(lambda: scorer.score(clips), repeats)
+    return {"scorer": "(b1) fast CPU scorer, 1 process", "B": b, "T": t,
+            "frames_per_s": b * t / dt, "ms_per_batch": 1e3 * dt}
+
+
+def single_core_physics(copies: int) -> dict:
+    """Frames/s of the per-frame physics on one core: generic mj_inverse one frame per call,
+    and the scorer's path (kinematics, comPos, comVel, rne) with `copies` humanoids per call."""
+    from physics_jax.reference.frame_physics import single_core_rate
+
+    return {"mj_inverse_1_humanoid": single_core_rate("inverse", 1),
+            "rne_1_humanoid": single_core_rate("rne", 1),
+            f"rne_{copies}_humanoids": single_core_rate("rne", copies)}
+
+
+def pool_agreement(pool, n: int = 64, t: int = 45) -> dict:
+    """Max |difference| of every (b) output vs the reference (a), float64, n clips."""
+    from physics_jax.reference.batched_axes import KEYS, flat_row
+    from physics_jax.reference.cpu_scorer import score_clip
+
+    clips = make_clips(n, t, seed=3000)
+    out = pool.score(clips)
+    ref = np.stack([flat_row(score_clip(c.global_orient, c.body_pose, c.transl, 30.0))
+                    for c in clips])
+    diff = np.abs(out.values - ref).max(axis=0)
+    per_key = dict(zip(KEYS, diff.tolist(), strict=True))
+    return {"max_abs_diff": float(diff.max()), "per_key": per_key, "clips": n, "T": t,
+            "valid": int(out.valid.sum())}
 
 
 def bench_jax(b: int, t: int, device: str, preset: str, repeats: int) -> dict:
@@ -81,8 +140,7 @@ def bench_jax(b: int, t: int, device: str, preset: str, repeats: int) -> dict:
         out = reward(*args)
         compile_s = time.perf_counter() - t0
         stats0 = jax_dev.memory_stats() or {}
-        if hasattr(jax_dev, "memory_stats") and stats0:
-            base = stats0.get("bytes_in_use", 0)
+        base = stats0.get("bytes_in_use", 0)
         times = []
         for _ in range(repeats):
             if torch_device.type == "cuda":
@@ -103,6 +161,8 @@ def bench_jax(b: int, t: int, device: str, preset: str, repeats: int) -> dict:
         row["peak_bytes_per_frame"] = (stats.get("peak_bytes_in_use", 0) - base) / (b * t)
     same = out["reward"].device.type == torch_device.type
     row["output_on_input_device"] = bool(same)
+    if device == "cpu":
+        row["jax_device"] = str(jax_dev)
     return row
 
 
@@ -158,35 +218,83 @@ def profile(preset: str, b: int, t: int, out_dir: str) -> dict:
         "temp_bytes_per_frame": (getattr(mem, "temp_size_in_bytes", 0) or 0) / (b * t)}
 
 
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--preset", default="v2")
-    parser.add_argument("--batches", default="64,256,1024,4096")
-    parser.add_argument("--frames", default="45,120")
-    parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--cpu-batches", default="64,256")
-    parser.add_argument("--reference-clips", type=int, default=32)
-    parser.add_argument("--skip", default="", help="comma list of a,b,c,d to skip")
-    parser.add_argument("--profile", default=None)
-    parser.add_argument("--out", default="score_throughput.json")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="v2",
+                        help="preset of the JAX rows (c) and (d): v2 or phymotion; the CPU rows "
+                             "(a), (b) always score phymotion (default: %(default)s)")
+    parser.add_argument("--batches", default="64,256,1024,4096",
+                        help="clips per batch B for (d), comma list (default: %(default)s)")
+    parser.add_argument("--frames", default="45,120",
+                        help="frames per clip T for every row, comma list (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=10,
+                        help="timed calls per (d) and (b) row, median reported; (c) uses "
+                             "max(2, repeats // 5) (default: %(default)s)")
+    parser.add_argument("--cpu-batches", "--cpu-sizes", dest="cpu_batches", default="64",
+                        help="clips per batch B for (c), JAX on the CPU backend; each size is "
+                             "one ~30-40 s XLA compile, so keep them small (default: "
+                             "%(default)s)")
+    parser.add_argument("--reference-clips", type=int, default=32,
+                        help="clips timed one after another for (a) (default: %(default)s)")
+    parser.add_argument("--pool-batches", default="128,1024",
+                        help="clips per batch B for (b), (b0) and (b1), comma list "
+                             "(default: %(default)s)")
+    parser.add_argument("--pool-workers", type=int, default=0,
+                        help="processes of the (b) pool; 0 = every core (default: %(default)s)")
+    parser.add_argument("--pool-copies", type=int, default=16,
+                        help="humanoids per MuJoCo call in the fast CPU scorer "
+                             "(default: %(default)s)")
+    parser.add_argument("--skip", default="",
+                        help="comma list of rows to skip: a, b (the pool rows b and b0), b1 "
+                             "(one-process row and single-core physics rates), c, d")
+    parser.add_argument("--profile", default=None, metavar="DIR",
+                        help="write a jax.profiler trace of the GPU scorer to DIR and add the "
+                             "compiled cost analysis to the JSON")
+    parser.add_argument("--out", default="score_throughput.json",
+                        help="JSON output path (default: %(default)s)")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
     has_gpu = any(d.platform == "gpu" for d in jax.devices())
     rows, extra = [], {}
-    frames = [int(x) for x in args.frames.split(",")]
+    frames = _ints(args.frames)
+    pool = None
+    if "b" not in skip:
+        from physics_jax.reference.cpu_pool import CpuScorerPool
+
+        pool = CpuScorerPool(workers=args.pool_workers or None, copies=args.pool_copies)
+        startup = pool.start()
+        extra["cpu_pool"] = {"workers": pool.workers, "startup_s": startup,
+                             "copies": pool.copies, "method": pool.method}
+        print(json.dumps({"cpu_pool": extra["cpu_pool"]}), flush=True)
+        extra["cpu_pool_agreement"] = pool_agreement(pool)
+    if "b1" not in skip:
+        extra["cpu_single_core_frames_per_s"] = single_core_physics(args.pool_copies)
+        print(json.dumps(extra["cpu_single_core_frames_per_s"]), flush=True)
     for t in frames:
         if "a" not in skip:
             rows.append(bench_reference(t, args.reference_clips))
-        if "b" not in skip:
-            rows.append(bench_parallel(t, 8 * (os.cpu_count() or 1)))
+        if pool is not None:
+            for b in _ints(args.pool_batches):
+                rows.append(bench_pool(pool, b, t, args.repeats))
+                rows.append(bench_physics_only(pool, b, t, args.repeats))
+        if "b1" not in skip:
+            rows.append(bench_fast_single(_ints(args.pool_batches)[0], t,
+                                          max(2, args.repeats // 5), args.pool_copies))
         if "c" not in skip:
-            for b in (int(x) for x in args.cpu_batches.split(",")):
+            for b in _ints(args.cpu_batches):
                 rows.append(bench_jax(b, t, "cpu", args.preset, max(2, args.repeats // 5)))
         if "d" not in skip and has_gpu:
-            for b in (int(x) for x in args.batches.split(",")):
+            for b in _ints(args.batches):
                 rows.append(bench_jax(b, t, "gpu", args.preset, args.repeats))
         for r in rows:
             print(json.dumps(r), flush=True)
+    if pool is not None:
+        pool.close()
     if has_gpu:
         extra["dlpack"] = dlpack_gpu_check()
         extra["agreement"] = agreement(args.preset, "gpu")

@@ -206,3 +206,18 @@ def nested(row: np.ndarray) -> dict:
         out[axis] = {"score": flat[axis], **{
             s: {"score": flat[f"{axis}/{s}"], "value": flat[f"{axis}/{s}/value"]} for s in subs}}
     return out
+
+
+def flat_row(scores: dict) -> np.ndarray:
+    """The reference's nested dict (`cpu_scorer.score_clip`) -> one row of `KEYS` (inverse of
+    `nested`)."""
+    row = []
+    for key in KEYS:
+        axis, *rest = key.split("/")
+        if key == "reward":
+            row.append(scores["reward"])
+        elif not rest:
+            row.append(scores[axis]["score"])
+        else:
+            row.append(scores[axis][rest[0]]["value" if len(rest) == 2 else "score"])
+    return np.array(row, dtype=np.float64)

@@ -31,6 +31,7 @@ from physics_jax.reference.frame_physics import (
 FIELDS = ("global_orient", "body_pose", "transl")
 WIDTH = 75  # packed frame: global_orient 3 | body_pose 69 | transl 3
 MIN_FRAMES = 3
+CHUNK_FRAMES = 1536  # frames scored together in one process (per-frame arrays stay in cache)
 
 
 @dataclass
@@ -176,8 +177,10 @@ class FastCpuScorer:
     """
 
     def __init__(self, copies: int = DEFAULT_COPIES, method: str = "rne",
-                 geometry: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None):
+                 geometry: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                 chunk_frames: int = CHUNK_FRAMES):
         self.physics = FramePhysics(copies, method)
+        self.chunk_frames = chunk_frames
         self.segments, self.radii, self.pairs = geometry or collision_geometry()
 
     def score(self, clips: Sequence[Any]) -> CpuScores:
@@ -201,8 +204,23 @@ class FastCpuScorer:
         """Score validated clips given as (offset, length, fps) rows of packed `frames` (N, 75).
 
         Returns values (C, len(KEYS)), ok (C,) and reasons (C,) in the order of `rows`; a clip
-        whose scores are not finite is flagged, not returned as NaN.
+        whose scores are not finite is flagged, not returned as NaN. Clips are taken about
+        `chunk_frames` frames at a time, so that the per-frame arrays stay in cache.
         """
+        lengths = np.array([r[1] for r in rows], dtype=np.int64)
+        starts = np.flatnonzero(np.diff(np.cumsum(lengths) // max(self.chunk_frames, 1),
+                                        prepend=0)) if len(rows) else []
+        bounds = [0, *(int(i) for i in starts if i > 0), len(rows)]
+        parts = [self._score_chunk(frames, rows[a:b]) for a, b in zip(bounds[:-1], bounds[1:],
+                                                                      strict=True) if b > a]
+        if not parts:
+            return self._score_chunk(frames, rows)
+        return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                [r for p in parts for r in p[2]])
+
+    def _score_chunk(self, frames: np.ndarray, rows: Sequence[tuple[int, int, float]]
+                     ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """`score_rows` for one chunk of clips."""
         c = len(rows)
         values = np.zeros((c, len(KEYS)))
         ok = np.ones(c, dtype=bool)

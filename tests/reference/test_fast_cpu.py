@@ -7,7 +7,12 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from physics_jax.reference.axes import self_penetration_depth
-from physics_jax.reference.batched_axes import KEYS, nested, penetration_depth, support_distances
+from physics_jax.reference.batched_axes import (
+    flat_row,
+    nested,
+    penetration_depth,
+    support_distances,
+)
 from physics_jax.reference.cpu_pool import CpuScorerPool
 from physics_jax.reference.cpu_scorer import ReferenceScorer, score_clip
 from physics_jax.reference.fast_cpu import FastCpuScorer, collision_geometry
@@ -39,20 +44,6 @@ def _clips(n: int = 24) -> list:
     return clips
 
 
-def _flat(ref: dict) -> np.ndarray:
-    """The reference's nested dict as one row of KEYS."""
-    out = []
-    for key in KEYS:
-        parts = key.split("/")
-        if key == "reward":
-            out.append(ref["reward"])
-        elif len(parts) == 1:
-            out.append(ref[key]["score"])
-        else:
-            out.append(ref[parts[0]][parts[1]]["score" if len(parts) == 2 else "value"])
-    return np.array(out)
-
-
 @pytest.fixture(scope="module")
 def clips() -> list:
     return _clips()
@@ -60,7 +51,7 @@ def clips() -> list:
 
 @pytest.fixture(scope="module")
 def expected(clips) -> np.ndarray:
-    return np.stack([_flat(score_clip(c.global_orient, c.body_pose, c.transl, c.fps))
+    return np.stack([flat_row(score_clip(c.global_orient, c.body_pose, c.transl, c.fps))
                      for c in clips])
 
 
@@ -82,6 +73,13 @@ def test_in_process_equals_reference(clips, expected, method: str) -> None:
         assert (out[term] < 1).any(), term
 
 
+def test_chunking_does_not_change_scores(clips, expected) -> None:
+    small = FastCpuScorer(chunk_frames=40).score(clips)  # about one clip per chunk
+    np.testing.assert_allclose(small.values, expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(small.values, FastCpuScorer().score(clips).values, rtol=0,
+                               atol=1e-12)
+
+
 def test_nested_layout_matches_reference(clips) -> None:
     c = clips[1]
     ref = score_clip(c.global_orient, c.body_pose, c.transl, c.fps)
@@ -92,7 +90,7 @@ def test_nested_layout_matches_reference(clips) -> None:
         assert set(got[axis]) == set(ref[axis])
     assert got["dynamic"]["effort"]["value"] == pytest.approx(ref["dynamic"]["effort"]["value"],
                                                               abs=1e-6)
-    assert nested(_flat(ref)) == ref
+    assert nested(flat_row(ref)) == ref
 
 
 def test_frame_physics_matches_reference_trajectory() -> None:
@@ -146,7 +144,8 @@ def test_pool_equals_reference_and_in_process(pool, clips, expected) -> None:
     out = pool.score(clips)
     assert out.valid.all()
     np.testing.assert_allclose(out.values, expected, rtol=0, atol=1e-6)
-    np.testing.assert_array_equal(out.values, FastCpuScorer().score(clips).values)
+    np.testing.assert_allclose(out.values, FastCpuScorer().score(clips).values, rtol=0,
+                               atol=1e-12)
 
 
 def test_pool_is_reused(pool, clips) -> None:
