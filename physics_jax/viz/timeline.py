@@ -153,36 +153,37 @@ def get_kernel(dtype: str = "float32") -> TimelineKernel:
     return TimelineKernel(dtype)
 
 
-def analyse_clips(clips: list[SmplClip], dtype: str = "float32"
+def analyse_clips(clips: list[SmplClip], dtype: str = "float32", batch_size: int = 16
                   ) -> tuple[list[dict], list[Timeline]]:
     """Per-clip score rows (the JSON schema of `results.clip_results`, preset v2) and per-frame
-    signals, from one padded batch (frames bucketed as the scorer does).
+    signals, in padded batches of at most `batch_size` clips (frames bucketed as the scorer
+    does, so runs compile a handful of times).
 
     Raises MotionFormatError (naming the clip's source and field) for an invalid clip.
     """
-    if not clips:
-        return [], []
     for clip in clips:
         _, reason = check_clip(clip)
         if reason:
             field, _, message = reason.partition(": ")
             raise MotionFormatError(getattr(clip, "source", "<array>"), field, message)
     kernel = get_kernel(dtype)
-    batch = pad_batch(clips, t_max=bucket_frames(max(c.frames for c in clips)),
-                      b_max=bucket_clips(len(clips)))
-    out = jax.device_get(kernel(batch.global_orient, batch.body_pose, batch.transl,
-                                batch.lengths, batch.fps))
-    rows = clip_results(out["scores"], "v2", batch.source, batch.fps, batch.lengths,
-                        batch.valid, batch.reason)
-    sig = out["signals"]
     bw = kernel.scorer.mass * v2.GRAVITY
-    timelines = []
-    for i, clip in enumerate(clips):
-        n = clip.frames
-        arrays = {k: np.asarray(v[i][:n], dtype=np.float64) for k, v in sig.items()
-                  if k != "floor"}
-        timelines.append(Timeline(source=clip.source, fps=float(clip.fps),
-                                  floor=float(sig["floor"][i]), body_weight=bw, **arrays))
+    rows: list[dict] = []
+    timelines: list[Timeline] = []
+    for start in range(0, len(clips), batch_size):
+        part = clips[start:start + batch_size]
+        batch = pad_batch(part, t_max=bucket_frames(max(c.frames for c in part)),
+                          b_max=bucket_clips(len(part)))
+        out = jax.device_get(kernel(batch.global_orient, batch.body_pose, batch.transl,
+                                    batch.lengths, batch.fps))
+        rows.extend(clip_results(out["scores"], "v2", batch.source, batch.fps, batch.lengths,
+                                 batch.valid, batch.reason))
+        sig = out["signals"]
+        for i, clip in enumerate(part):
+            arrays = {k: np.asarray(v[i][:clip.frames], dtype=np.float64)
+                      for k, v in sig.items() if k != "floor"}
+            timelines.append(Timeline(source=clip.source, fps=float(clip.fps),
+                                      floor=float(sig["floor"][i]), body_weight=bw, **arrays))
     return rows, timelines
 
 

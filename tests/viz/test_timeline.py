@@ -1,0 +1,119 @@
+"""Per-frame signals of the v2 preset: agreement with the scorer, and known cases."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from viz_clips import LIFT, SINK
+
+from physics_jax.api import score_clips
+from physics_jax.errors import MotionFormatError
+from physics_jax.synthetic import synthetic_clip
+from physics_jax.viz import timeline as tlm
+
+# sub-score value (axis, name) -> how the clip reduces the per-frame signal
+REDUCTIONS = {
+    ("contact", "slip"): ("slip", np.mean),
+    ("contact", "penetration"): ("penetration", np.mean),
+    ("contact", "float"): ("floating", np.mean),
+    ("contact", "balance"): ("balance", np.mean),
+    ("dynamic", "residual_force"): ("residual", np.mean),
+    ("dynamic", "torque"): ("torque_ratio", np.max),
+    ("dynamic", "effort"): ("power", np.mean),
+    ("dynamic", "grf"): ("grf", np.max),
+    ("kinematic", "self_penetration"): ("self_penetration", np.mean),
+}
+
+
+@pytest.fixture(scope="module")
+def scored(clips):
+    """The scorer's own rows (separate jit) by clip name."""
+    return dict(zip(clips, score_clips(list(clips.values()), preset="v2"), strict=True))
+
+
+def test_clip_values_are_reductions_of_the_frame_signals(analysed, scored):
+    rows, timelines = analysed
+    nonzero = set()
+    for name, tl in timelines.items():
+        row = scored[name]
+        assert abs(rows[name]["reward"] - row["reward"]) < 1e-5
+        for (axis, sub), (signal, reduce) in REDUCTIONS.items():
+            expected = row[axis][sub]["value"]
+            got = float(reduce(getattr(tl, signal)))
+            assert got == pytest.approx(expected, rel=1e-4, abs=1e-6), (name, axis, sub)
+            if abs(expected) > 1e-3:
+                nonzero.add(sub)
+    assert nonzero == {k[1] for k in REDUCTIONS}  # every definition exercised with a real value
+
+
+def test_shapes_and_units(analysed, clips):
+    _, timelines = analysed
+    tl = timelines["walk"]
+    t = clips["walk"].frames
+    assert tl.frames == t and tl.time[-1] == pytest.approx((t - 1) / 30.0)
+    assert tl.contact.shape == tl.gap.shape == tl.foot_speed.shape == (t, 4)
+    assert tl.torque_ratio.shape == (t, 23) and tl.qpos.shape == (t, 99)
+    assert tl.root_force.shape == tl.residual_force.shape == tl.root_torque.shape == (t, 3)
+    np.testing.assert_allclose(np.linalg.norm(tl.residual_force, axis=1) / tl.body_weight,
+                               tl.residual, rtol=1e-5, atol=1e-7)
+    assert tl.body_weight == pytest.approx(71.791 * 9.81, rel=1e-3)  # N, the humanoid's weight
+
+
+def test_still_stance_is_carried_by_the_feet(analysed):
+    tl = analysed[1]["lifted"]
+    still = slice(1, 6)  # before the lift (frames 8+) and away from the clip's first frame
+    np.testing.assert_allclose(tl.root_force[still, 2], tl.body_weight, rtol=2e-3)
+    assert np.all(tl.residual[still] < 0.02)  # body weights
+    assert np.all(tl.contact[still] > 0.9)
+
+
+def test_lifted_clip_floats_by_the_lift(analysed):
+    tl = analysed[1]["lifted"]
+    start = 12 - 12 // 3
+    np.testing.assert_allclose(tl.float_height[start:], LIFT, atol=2e-3)
+    np.testing.assert_allclose(tl.float_height[:start], 0.0, atol=2e-3)
+    assert np.all(tl.penetration == 0.0)
+    # held up with no contact: a whole body weight is residual once the lift is done
+    np.testing.assert_allclose(tl.residual[start + 1:], 1.0, atol=0.02)
+    assert np.all(tlm.foot_states(tl)[start:] == tlm.AIR)
+
+
+def test_sunk_clip_penetrates_by_the_sink(analysed):
+    tl = analysed[1]["sunk"]
+    start = 12 - 12 // 3
+    np.testing.assert_allclose(tl.penetration[start:], SINK, atol=2e-3)
+    np.testing.assert_allclose(tl.penetration[:start], 0.0, atol=2e-3)
+    assert np.all(tl.float_height == 0.0)
+    states = tlm.foot_states(tl)
+    assert np.all(states[start:] == tlm.PENETRATE) and np.all(states[:start] == tlm.CONTACT)
+
+
+def test_jump_contact_switches_with_flight(analysed):
+    tl = analysed[1]["jump"]
+    flight = np.zeros(10, bool)
+    flight[4:8] = True  # t = 0.4 .. 0.7 s: take-off at 0.3 s, back on the floor at 0.8 s
+    states = tlm.foot_states(tl)
+    assert np.all(states[flight] == tlm.AIR) and np.all(states[~flight] == tlm.CONTACT)
+    # ballistic flight: 2.45 m/s take-off, gravity only -> peak clearance near 0.3 m
+    assert tl.float_height[5] == pytest.approx(2.45 * 0.2 - 4.905 * 0.2**2, abs=0.01)
+    assert np.all(tl.residual[flight] < 0.05)  # falling freely needs no force
+
+
+def test_foot_state_rules(analysed):
+    tl = analysed[1]["lifted"]
+    n = tl.frames
+    contact = np.tile([0.9, 0.9, 0.1, 0.9], (n, 1))
+    speed = np.tile([0.0, 2 * tlm.SLIP_SHOW, 2 * tlm.SLIP_SHOW, 0.0], (n, 1))
+    gap = np.tile([0.0, 0.0, 0.05, -2 * tlm.PEN_SHOW], (n, 1))
+    made = dataclasses.replace(tl, contact=contact, foot_speed=speed, gap=gap)
+    expected = [tlm.CONTACT, tlm.SLIP, tlm.AIR, tlm.PENETRATE]
+    assert (tlm.foot_states(made) == np.array(expected)).all()
+
+
+def test_invalid_clip_is_named():
+    bad = synthetic_clip("stand", 12)
+    bad.transl = bad.transl.copy()
+    bad.transl[3, 1] = np.inf
+    bad.source = "clips/broken.npz"
+    with pytest.raises(MotionFormatError, match=r"clips/broken.npz: transl: non-finite.*frame 3"):
+        tlm.analyse_clips([bad])
