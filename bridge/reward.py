@@ -35,9 +35,9 @@ class PhysicsReward:
     `reward`, `valid`, `<axis>` and `<axis>/<term>` scores, `<axis>/<term>/value` physical values.
     """
 
-    def __init__(self, preset: str = "v2", chunk: int = 16384, bucket: bool = True,
-                 max_workers: int = 2):
-        self.scorer = BatchScorer(ScorerConfig(preset=preset, chunk=chunk))
+    def __init__(self, preset: str = "v2", chunk: int = ScorerConfig.chunk, bucket: bool = True,
+                 max_workers: int = 2, dynamics: str = "lean"):
+        self.scorer = BatchScorer(ScorerConfig(preset=preset, chunk=chunk, dynamics=dynamics))
         self.bucket = bucket
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="reward")
 

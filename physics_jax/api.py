@@ -14,7 +14,8 @@ from physics_jax.results import clip_results
 
 
 @lru_cache(maxsize=8)
-def get_scorer(preset: str = "v2", dtype: str = "float32", chunk: int = 4096) -> BatchScorer:
+def get_scorer(preset: str = "v2", dtype: str = "float32", chunk: int = ScorerConfig.chunk
+               ) -> BatchScorer:
     """One scorer per (preset, dtype, chunk), shared (it holds no mutable simulator state)."""
     configure_jax()
     return BatchScorer(ScorerConfig(preset=preset, dtype=dtype, chunk=chunk))

@@ -17,7 +17,7 @@ import numpy as np
 
 from physics_jax.humanoid.layout import BALL_LAYOUT, LAYOUT, HumanoidLayout
 from physics_jax.humanoid.table import BONE_NAMES, FOOT_BONES
-from physics_jax.kernels.dynamics import DynamicsKernel
+from physics_jax.kernels.dynamics import BACKENDS, DynamicsKernel
 from physics_jax.kernels.finite_diff import published_qvel_qacc, rotation_qvel_qacc
 from physics_jax.kernels.masked import frame_mask, masked_min
 from physics_jax.kernels.retarget import smpl_to_qpos
@@ -33,15 +33,22 @@ FOOT_IDX = np.array([BONE_NAMES.index(n) for n in FOOT_BONES])
 
 @dataclass(frozen=True)
 class ScorerConfig:
-    """preset: "v2" | "phymotion"; chunk: frames per MJX kernel call (bounds memory)."""
+    """preset: "v2" | "phymotion"; chunk: at most this many frames (clips x frames) are scored
+    at once, larger batches run as a sequence of such chunks (bounds memory for any batch);
+    dynamics: "lean" (fused Newton-Euler) or "mjx" (MJX's smooth pipeline), same results."""
 
     preset: str = "v2"
     dtype: str = "float32"
-    chunk: int = 4096
+    chunk: int = 65536
+    dynamics: str = "lean"
 
     def __post_init__(self):
         if self.preset not in PRESETS:
             raise ValueError(f"unknown preset {self.preset!r}; choose one of {PRESETS}")
+        if self.dynamics not in BACKENDS:
+            raise ValueError(f"unknown dynamics {self.dynamics!r}; choose one of {BACKENDS}")
+        if self.chunk < 1:
+            raise ValueError(f"chunk must be a positive number of frames, got {self.chunk}")
 
 
 class BatchScorer:
@@ -51,7 +58,8 @@ class BatchScorer:
         self.config = config
         self.layout: HumanoidLayout = BALL_LAYOUT if config.preset == "v2" else LAYOUT
         self.dtype = jnp.dtype(config.dtype)
-        self.kernel = DynamicsKernel(self.layout.model, self.layout.foot_geom_ids, self.dtype)
+        self.kernel = DynamicsKernel(self.layout.model, self.layout.foot_geom_ids, self.dtype,
+                                     backend=config.dynamics)
         self.mass = self.layout.total_mass
         self._compiles = 0
         self._lock = threading.Lock()
@@ -62,8 +70,10 @@ class BatchScorer:
         """How many (B, T) shapes have been traced and compiled so far."""
         return self._compiles
 
-    def chunk_for(self, n_frames: int) -> int:
-        return int(min(self.config.chunk, -(-n_frames // 64) * 64))
+    def clips_per_chunk(self, clips: int, frames: int) -> int:
+        """Clips scored together so that one chunk holds at most `config.chunk` frames."""
+        n_chunks = -(-clips * frames // self.config.chunk)
+        return max(1, -(-clips // n_chunks))
 
     def __call__(self, global_orient, body_pose, transl, lengths, fps) -> dict:
         """global_orient (B, T, 3), body_pose (B, T, 23, 3), transl (B, T, 3) (SMPL, y-up, m),
@@ -75,6 +85,19 @@ class BatchScorer:
     def _score(self, global_orient, body_pose, transl, lengths, fps):
         with self._lock:
             self._compiles += 1
+        b, t = transl.shape[:2]
+        per = self.clips_per_chunk(b, t)
+        args = (global_orient, body_pose, transl, lengths, fps)
+        if per >= b:
+            return self._score_chunk(*args)
+        n_chunks = -(-b // per)
+        idx = np.minimum(np.arange(n_chunks * per), b - 1)  # pad by repeating the last clip
+        stacked = [x[idx].reshape((n_chunks, per) + x.shape[1:]) for x in args]
+        out = jax.lax.map(lambda a: self._score_chunk(*a), stacked)
+        return jax.tree_util.tree_map(lambda x: x.reshape((n_chunks * per,) + x.shape[2:])[:b],
+                                      out)
+
+    def _score_chunk(self, global_orient, body_pose, transl, lengths, fps):
         per_clip = self.clip_states(global_orient, body_pose, transl, lengths, fps)
         return jax.vmap(self._clip)(per_clip, lengths, 1.0 / fps)
 
@@ -91,17 +114,9 @@ class BatchScorer:
         else:
             diff = published_qvel_qacc
         qvel, qacc = jax.vmap(diff)(qpos, lengths, dt)
-
         n = b * t
-        chunk = self.chunk_for(n)
-        n_pad = -(-n // chunk) * chunk
-
-        def flat(x):
-            x = x.reshape((n,) + x.shape[2:])
-            return jnp.concatenate([x, jnp.broadcast_to(x[-1:], (n_pad - n,) + x.shape[1:])], 0)
-
-        state = self.kernel.frames(flat(qpos), flat(qvel), flat(qacc), chunk)
-        state = jax.tree_util.tree_map(lambda x: x[:n].reshape((b, t) + x.shape[1:]), state)
+        state = self.kernel.frames(*(x.reshape((n,) + x.shape[2:]) for x in (qpos, qvel, qacc)))
+        state = jax.tree_util.tree_map(lambda x: x.reshape((b, t) + x.shape[1:]), state)
         bodies = self.layout.bone_body_ids
         per_clip = {
             "bodies_pos": state.xpos[:, :, bodies], "bodies_quat": state.xquat[:, :, bodies],

@@ -7,7 +7,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from physics_jax.humanoid import BALL_LAYOUT, LAYOUT
-from physics_jax.kernels.dynamics import DynamicsKernel
+from physics_jax.kernels.dynamics import BACKENDS, DynamicsKernel
 from physics_jax.kernels.rotation import (
     axis_angle_to_matrix,
     matrix_to_euler_xyz,
@@ -45,10 +45,16 @@ def test_inverse_dynamics_matches_mujoco_c():
             mujoco.mj_mulM(m, d, mq, qacc[i])
             expected.append(mq + d.qfrc_bias)
             com.append(d.subtree_com[0].copy())
-        k = DynamicsKernel(m, layout.foot_geom_ids, jnp.float64)
-        out = jax.jit(lambda a, b, c, k=k: k.frames(a, b, c, 16))(qpos, qvel, qacc)
-        np.testing.assert_allclose(out.qfrc, np.array(expected), atol=1e-8)
-        np.testing.assert_allclose(out.com, np.array(com), atol=1e-10)
+        outs = {}
+        for backend in BACKENDS:
+            k = DynamicsKernel(m, layout.foot_geom_ids, jnp.float64, backend=backend)
+            out = jax.jit(lambda a, b, c, k=k: k.frames(a, b, c, 16))(qpos, qvel, qacc)
+            np.testing.assert_allclose(out.qfrc, np.array(expected), atol=1e-8)
+            np.testing.assert_allclose(out.com, np.array(com), atol=1e-10)
+            outs[backend] = out
+        for field in ("xpos", "foot_pos", "foot_mat", "xquat"):  # the two backends agree
+            np.testing.assert_allclose(getattr(outs["lean"], field), getattr(outs["mjx"], field),
+                                       atol=1e-10, err_msg=field)
 
 
 def test_rotation_conversions_match_scipy():
