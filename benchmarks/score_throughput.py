@@ -132,10 +132,10 @@ def bench_jax(b: int, t: int, device: str, preset: str, repeats: int) -> dict:
     from bridge.reward import PhysicsReward
 
     torch_device = torch.device("cuda" if device == "gpu" else "cpu")
-    reward = PhysicsReward(preset)
     args = stack(make_clips(b, t), torch_device)
     jax_dev = jax.devices(device)[0]
-    with jax.default_device(jax_dev):
+    with jax.default_device(jax_dev):  # built here too: its constants live on jax_dev
+        reward = PhysicsReward(preset)
         t0 = time.perf_counter()
         out = reward(*args)
         compile_s = time.perf_counter() - t0
