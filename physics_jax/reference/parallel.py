@@ -1,4 +1,7 @@
-"""Multi-core CPU baseline: the reference scorer over many clips, one MjData per worker.
+"""The reference scorer over many clips, one MjData per worker, in a pool made per call.
+
+For throughput use `cpu_pool.CpuScorerPool` (persistent workers, the fast engine, same scores);
+this function starts and stops its pool on every call, so its time is mostly start-up.
 
 Processes are the default: MuJoCo releases the GIL inside its mj_* calls, but those are under
 a tenth of a clip's time (the rest is small-array numpy and Python that holds the GIL), so
