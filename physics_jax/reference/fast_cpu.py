@@ -10,6 +10,7 @@ This module and its imports stay free of JAX so pool workers start light.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,7 @@ from physics_jax.reference.frame_physics import (
     retarget,
 )
 
+log = logging.getLogger(__name__)
 FIELDS = ("global_orient", "body_pose", "transl")
 WIDTH = 75  # packed frame: global_orient 3 | body_pose 69 | transl 3
 MIN_FRAMES = 3
@@ -211,12 +213,22 @@ class FastCpuScorer:
         starts = np.flatnonzero(np.diff(np.cumsum(lengths) // max(self.chunk_frames, 1),
                                         prepend=0)) if len(rows) else []
         bounds = [0, *(int(i) for i in starts if i > 0), len(rows)]
-        parts = [self._score_chunk(frames, rows[a:b]) for a, b in zip(bounds[:-1], bounds[1:],
-                                                                      strict=True) if b > a]
+        parts = [self._score_guarded(frames, rows[a:b])
+                 for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
         if not parts:
             return self._score_chunk(frames, rows)
         return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
                 [r for p in parts for r in p[2]])
+
+    def _score_guarded(self, frames: np.ndarray, rows: Sequence[tuple[int, int, float]]
+                       ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """`_score_chunk`, with an unexpected failure flagged on the chunk's clips."""
+        try:
+            return self._score_chunk(frames, rows)
+        except Exception as exc:  # confined to this chunk: the call and other chunks go on
+            log.warning("fast CPU scorer failed on %d clips: %s", len(rows), exc)
+            return (np.zeros((len(rows), len(KEYS))), np.zeros(len(rows), dtype=bool),
+                    [f"scoring failed: {type(exc).__name__}: {exc}"] * len(rows))
 
     def _score_chunk(self, frames: np.ndarray, rows: Sequence[tuple[int, int, float]]
                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:

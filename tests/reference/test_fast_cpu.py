@@ -80,6 +80,26 @@ def test_chunking_does_not_change_scores(clips, expected) -> None:
                                atol=1e-12)
 
 
+def test_failing_chunk_is_flagged_others_scored(clips, expected, monkeypatch) -> None:
+    scorer = FastCpuScorer(chunk_frames=1)  # one clip per chunk
+    real = scorer._score_chunk
+    target = clips[2].frames
+
+    def flaky(frames, rows):
+        if rows[0][1] == target:
+            raise FloatingPointError("solver blew up")
+        return real(frames, rows)
+
+    monkeypatch.setattr(scorer, "_score_chunk", flaky)
+    out = scorer.score(clips)
+    hit = np.array([c.frames == target for c in clips])
+    assert (~out.valid == hit).all() and hit.sum() >= 1
+    assert all(r == "scoring failed: FloatingPointError: solver blew up"
+               for r, h in zip(out.reasons, hit, strict=True) if h)
+    np.testing.assert_allclose(out.values[~hit], expected[~hit], rtol=0, atol=1e-6)
+    assert (out.values[hit] == 0).all()
+
+
 def test_nested_layout_matches_reference(clips) -> None:
     c = clips[1]
     ref = score_clip(c.global_orient, c.body_pose, c.transl, c.fps)
@@ -171,16 +191,20 @@ def test_bad_clips_flagged_not_raised(pool, clips, expected) -> None:
          "transl": np.zeros((10, 3)), "fps": 0.0},
         {"global_orient": np.zeros((10, 3)), "body_pose": np.zeros((10, 69)), "fps": 30.0},
     ]
+    huge = synthetic_clip("jump", frames=12, seed=2)
+    huge.transl[::2] = 1e300  # finite input, overflowing physics
+    bad.append(huge)
     batch = [clips[0], *bad, clips[1]]
     for out in (pool.score(batch), FastCpuScorer().score(batch)):
-        assert out.valid.tolist() == [True, False, False, False, False, False, True]
+        assert out.valid.tolist() == [True, False, False, False, False, False, False, True]
+        assert out.reasons[6].startswith("non-finite score")
         assert "transl" in out.reasons[1] and "frame 5" in out.reasons[1]
         assert out.reasons[1].startswith("synthetic:walk")
         assert out.reasons[2].startswith("odd.npz: body_pose: shape (10, 62)")
         assert "frames" in out.reasons[3] and "fps" in out.reasons[4]
         assert "transl" in out.reasons[5] and "missing" in out.reasons[5]
-        assert np.isfinite(out.values).all() and (out.values[1:6] == 0).all()
-        np.testing.assert_allclose(out.values[[0, 6]], expected[[0, 1]], rtol=0, atol=1e-6)
+        assert np.isfinite(out.values).all() and (out.values[1:7] == 0).all()
+        np.testing.assert_allclose(out.values[[0, 7]], expected[[0, 1]], rtol=0, atol=1e-6)
     assert not pool.score(bad).valid.any()
 
 
