@@ -179,24 +179,32 @@ class CpuScorerPool:
 
     def score(self, clips: Sequence[Any]) -> CpuScores:
         """Score clips (SmplClip or mappings with global_orient, body_pose, transl, fps) on all
-        workers; same values as `cpu_scorer.score_clip` per clip, bad clips flagged."""
+        workers; same values as `cpu_scorer.score_clip` per clip, bad clips flagged.
+
+        Shards are packed one after another into shared memory and each is handed to a worker
+        as soon as it is packed, so packing overlaps the scoring of earlier shards."""
         self.start()
         assert self._pool is not None
-        total = sum(_length(c) for c in clips)
+        sizes = np.array([_length(c) for c in clips], dtype=np.int64)
+        total = int(sizes.sum())
         name, buf = self._inputs.view(total)
-        packed = pack_clips(clips, out=buf)
-        idx = np.flatnonzero(packed.valid)
-        rows = [(int(packed.offsets[i]), int(packed.lengths[i]), float(packed.fps[i]))
-                for i in idx]
-        shards = _split(packed.lengths[idx], self.workers)
-        futures = [self._pool.submit(_score_task, name, max(total, 1), [rows[j] for j in run])
-                   for run in shards]
-        values = np.zeros((packed.size, len(KEYS)))
-        valid = packed.valid.copy()
-        reasons = list(packed.reasons)
-        for run, fut in zip(shards, futures, strict=True):
+        values = np.zeros((len(clips), len(KEYS)))
+        valid = np.zeros(len(clips), dtype=bool)
+        reasons = [""] * len(clips)
+        jobs = []
+        base = 0
+        for run in _split(sizes, self.workers):
+            packed = pack_clips([clips[i] for i in run], out=buf[base:])
+            ok = np.flatnonzero(packed.valid)
+            rows = [(base + int(packed.offsets[j]), int(packed.lengths[j]),
+                     float(packed.fps[j])) for j in ok]
+            base += int(packed.lengths.sum())
+            for j in np.flatnonzero(~packed.valid):
+                reasons[run[j]] = packed.reasons[j]
+            if rows:
+                jobs.append((run[ok], self._pool.submit(_score_task, name, max(total, 1), rows)))
+        for clip_ids, fut in jobs:
             vals, ok, why = fut.result()
-            clip_ids = idx[run]
             values[clip_ids] = vals
             valid[clip_ids] = ok
             for i, r in zip(clip_ids, why, strict=True):
