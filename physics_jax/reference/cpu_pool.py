@@ -1,12 +1,12 @@
 """Multi-core CPU scorer: a persistent process pool running `FastCpuScorer` on every core.
 
 Workers are started once (`start()`, also on first use): each builds its MuJoCo model and
-buffers in the pool initializer and scores a small clip to warm up. A call packs the clips
-into a shared-memory frame array (no pickling of frames), splits the valid clips into one
-contiguous shard per worker balanced by frame count, and gathers the score rows. Bad clips are
-flagged with a reason, never raised. `physics_only()` runs just the per-frame C-API inverse
-dynamics on frames placed in shared memory by `load_physics()`: an upper bound on the
-throughput of any CPU scorer of this preset on the machine.
+buffers in the pool initializer and scores a small clip to warm up. A call cuts the clips into
+one contiguous shard per worker balanced by frame count, packs each shard into a shared-memory
+frame array (no pickling of frames) and hands it to its worker at once, and gathers the score
+rows. Bad clips are flagged with a reason, never raised. `physics_only()` runs just the
+per-frame C-API inverse dynamics on frames placed in shared memory by `load_physics()`: an
+upper bound on the throughput of any CPU scorer of this preset on the machine.
 """
 
 from __future__ import annotations
@@ -86,14 +86,25 @@ def _init_worker(copies: int, method: str, geometry: tuple) -> None:
 
 
 def _attach(name: str, rows: int, width: int) -> np.ndarray:
-    """View of a parent's shared array; older blocks are let go when a new one appears."""
-    shm = _ATTACHED.get(name)
-    if shm is None:
-        for old in _ATTACHED.values():
+    """(rows, width) float64 view of a parent's shared block, attached once per block; the
+    few most recent blocks stay attached (the pool alternates between two)."""
+    shm = _ATTACHED.pop(name, None) or shared_memory.SharedMemory(name=name)
+    _ATTACHED[name] = shm  # most recent last
+    while len(_ATTACHED) > 4:
+        old = _ATTACHED.pop(next(iter(_ATTACHED)))
+        try:
             old.close()
-        _ATTACHED.clear()
-        shm = _ATTACHED[name] = shared_memory.SharedMemory(name=name)
+        except BufferError:  # still viewed somewhere: the mapping goes with the process
+            pass
     return np.ndarray((rows, width), dtype=np.float64, buffer=shm.buf)
+
+
+def _physics_views(block: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """qpos (n, 76), qvel (n, 75), qacc (n, 75), each contiguous, laid out one after another
+    in a (n, 226) block."""
+    flat = block.reshape(-1)
+    return (flat[: n * NQ].reshape(n, NQ), flat[n * NQ: n * (NQ + NV)].reshape(n, NV),
+            flat[n * (NQ + NV): n * _PHYS_WIDTH].reshape(n, NV))
 
 
 def _ping(delay: float) -> int:
@@ -110,16 +121,13 @@ def _score_task(name: str, rows: int, clips: list[tuple[int, int, float]]
 
 
 def _physics_task(name: str, rows: int, start: int, stop: int) -> tuple[float, float]:
-    """Physics only over frames [start, stop) of the shared qpos|qvel|qacc array.
+    """Physics only over frames [start, stop) of the shared qpos, qvel, qacc arrays.
 
     Returns (force checksum, seconds spent in this worker)."""
     assert _ENGINE is not None
-    x = _attach(name, rows, _PHYS_WIDTH)
+    qpos, qvel, qacc = _physics_views(_attach(name, rows, _PHYS_WIDTH), rows)
     t0 = time.perf_counter()
-    qpos = x[start:stop, :NQ]
-    qvel = x[start:stop, NQ:NQ + NV]
-    qacc = x[start:stop, NQ + NV:]
-    total = _ENGINE.physics.forces_only(qpos, qvel, qacc)
+    total = _ENGINE.physics.forces_only(qpos[start:stop], qvel[start:stop], qacc[start:stop])
     return total, time.perf_counter() - t0
 
 
@@ -229,9 +237,11 @@ class CpuScorerPool:
         frames = np.concatenate(parts)
         k = 1 if self.method == "inverse" else self.copies
         n = -(-len(frames) // k) * k
-        name, buf = self._frames.view(n)
-        buf[: len(frames)] = frames
-        buf[len(frames):] = frames[-1]
+        name, block = self._frames.view(n)
+        for view, cols in zip(_physics_views(block, n), (slice(0, NQ), slice(NQ, NQ + NV),
+                                                          slice(NQ + NV, None)), strict=True):
+            view[: len(frames)] = frames[:, cols]
+            view[len(frames):] = frames[-1, cols]
         self._physics = (name, n)
         return n
 

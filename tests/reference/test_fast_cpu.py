@@ -226,3 +226,7 @@ def test_physics_only_runs_every_frame(pool, clips) -> None:
     pad = n - frames
     q, v, a = (np.concatenate([x, np.repeat(x[-1:], pad, axis=0)]) for x in (q, v, a))
     assert result["checksum"] == pytest.approx(phys.forces_only(q, v, a), rel=1e-12)
+    assert pool.physics_only()["checksum"] == result["checksum"]
+    # scoring and physics-only calls alternate on the same workers
+    again = pool.score(clips[:3]).values
+    np.testing.assert_allclose(again, FastCpuScorer().score(clips[:3]).values, rtol=0, atol=1e-12)
