@@ -64,18 +64,23 @@ def _add_geom(scene: mujoco.MjvScene, kind: int, size, pos, mat, rgba) -> mujoco
     geom = scene.geoms[scene.ngeom]
     mujoco.mjv_initGeom(geom, kind, np.asarray(size, float), np.asarray(pos, float),
                         np.asarray(mat, float).reshape(9), np.asarray(rgba, np.float32))
+    geom.category = mujoco.mjtCatBit.mjCAT_DECOR  # not always set by mjv_initGeom
     scene.ngeom += 1
     return geom
 
 
 def add_arrow(scene: mujoco.MjvScene, start: np.ndarray, end: np.ndarray, rgba,
               width: float = ARROW_WIDTH) -> None:
-    """Append an arrow geom from `start` to `end` (m, world) to a scene after update_scene."""
+    """Append an arrow geom from `start` to `end` (m, world) to a scene after update_scene.
+
+    MuJoCo draws an arrow geom over half of its length `size[2]` (shaft to size/3, head to
+    size/2), so the connector is laid over twice the span to end the head at `end`."""
     geom = _add_geom(scene, mujoco.mjtGeom.mjGEOM_ARROW, np.zeros(3), np.zeros(3), np.eye(3),
                      rgba)
     if geom is not None:
-        mujoco.mjv_connector(geom, mujoco.mjtGeom.mjGEOM_ARROW, width,
-                             np.asarray(start, float), np.asarray(end, float))
+        start = np.asarray(start, float)
+        mujoco.mjv_connector(geom, mujoco.mjtGeom.mjGEOM_ARROW, width, start,
+                             start + 2.0 * (np.asarray(end, float) - start))
 
 
 def add_disc(scene: mujoco.MjvScene, centre: np.ndarray, radius: float, rgba) -> None:
