@@ -3,7 +3,9 @@
 Each video gets its own `mediapipe.solutions.pose.Pose` (model_complexity=1, tracking mode,
 landmark smoothing on), created and closed in the worker thread that processes it, so no
 MediaPipe state is shared across threads. The landmarks become SMPL-22 joints in the physics
-world frame as described in `bridge.pose.landmarks` and `bridge.pose.lifting`.
+world frame as described in `bridge.pose.landmarks` and `bridge.pose.lifting`; with
+`fit_smpl` (default) the joints of all clips are then fitted by batched inverse kinematics
+(`bridge.pose.smpl_fit`), which fills `PoseResult.smpl_params` for the scorer.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import torch
 from bridge.pose.gating import FrameEvidence, GateThresholds, gate
 from bridge.pose.inputs import check_video_batch, fit_size, fps_vector, uint8_frames
 from bridge.pose.interface import PoseBackendUnavailable, PoseResult
-from bridge.pose.landmarks import BODY_LANDMARKS, NUM_LANDMARKS
+from bridge.pose.landmarks import BODY_LANDMARKS, NUM_LANDMARKS, smpl22_visibility
 from bridge.pose.lifting import BlazePoseTrack, LiftSettings, lift_track
 
 
@@ -75,20 +77,23 @@ def track_evidence(track: BlazePoseTrack) -> FrameEvidence:
 
 @dataclass(frozen=True)
 class MediaPipePoseEstimator:
-    """`PoseEstimator` backed by BlazePose; no SMPL parameters, joints only.
+    """`PoseEstimator` backed by BlazePose, SMPL parameters by inverse kinematics.
 
     max_workers: videos processed in parallel (one thread and one BlazePose graph each);
         None uses one per CPU core.
     max_side: frames are downscaled so that max(H, W) <= max_side pixels before BlazePose
         (it runs its networks at 256 px anyway); None keeps the input size.
     lift: camera and smoothing assumptions (`lifting.LiftSettings`).
-    thresholds: person gating limits (`gating.GateThresholds`).
+    thresholds: person gating and fit-error limits (`gating.GateThresholds`).
+    fit_smpl: fit SMPL parameters to the joints of the whole batch (`smpl_fit.attach_smpl`);
+        False returns joints only (`smpl_params` None), e.g. to fit several calls at once.
     """
 
     max_workers: int | None = None
     max_side: int | None = 960
     lift: LiftSettings = field(default_factory=LiftSettings)
     thresholds: GateThresholds = field(default_factory=GateThresholds)
+    fit_smpl: bool = True
 
     def track(self, video: torch.Tensor) -> BlazePoseTrack:
         """BlazePose track of one (F, 3, H, W) float [0, 1] video."""
@@ -104,21 +109,31 @@ class MediaPipePoseEstimator:
             tracks = list(pool.map(self.track, videos.unbind(0)))
         joints = np.zeros((batch, frames, 22, 3))
         confidence = np.zeros((batch, frames))
+        joint_confidence = np.zeros((batch, frames, 22))
         present, valid, reasons = [], [], []
         for i, track in enumerate(tracks):
             evidence = track_evidence(track)
             decision = gate(evidence, self.thresholds)
             joints[i] = lift_track(track, float(rates[i]), self.lift)
             confidence[i] = evidence.confidence
+            joint_confidence[i] = np.where(track.detected[:, None],
+                                           smpl22_visibility(track.visibility), 0.0)
             present.append(decision.person_present)
             valid.append(decision.valid)
             reasons.append(decision.reason)
         device = videos.device
-        return PoseResult(
+        result = PoseResult(
             joints=torch.as_tensor(joints, dtype=torch.float32, device=device),
             confidence=torch.as_tensor(confidence, dtype=torch.float32, device=device),
             person_present=torch.tensor(present, dtype=torch.bool, device=device),
             valid=torch.tensor(valid, dtype=torch.bool, device=device),
             reason=reasons,
             fps=rates.to(device=device, dtype=torch.float32),
+            joint_confidence=torch.as_tensor(joint_confidence, dtype=torch.float32,
+                                             device=device),
         )
+        if not self.fit_smpl:
+            return result
+        from bridge.pose.smpl_fit import attach_smpl
+
+        return attach_smpl(result, self.thresholds)

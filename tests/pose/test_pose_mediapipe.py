@@ -27,7 +27,7 @@ def result() -> PoseResult:
     squats = read_video(SQUATS, max_frames=FRAMES, max_side=320).frames
     blank = torch.zeros_like(squats)
     noise = torch.rand(squats.shape, generator=torch.Generator().manual_seed(0))
-    estimator = MediaPipePoseEstimator(max_workers=2)
+    estimator = MediaPipePoseEstimator(max_workers=2, fit_smpl=False)  # joints only
     assert isinstance(estimator, PoseEstimator)
     return estimator(torch.stack([squats, blank, noise]), torch.tensor([5.0, 5.0, 5.0]))
 
@@ -36,13 +36,17 @@ def test_output_layout(result: PoseResult) -> None:
     assert tuple(result.joints.shape) == (3, FRAMES, 22, 3)
     assert result.joints.dtype == torch.float32 and result.joints.device.type == "cpu"
     assert result.fps.tolist() == [5.0, 5.0, 5.0]
-    assert result.smpl_params is None
+    assert result.smpl_params is None and result.fit_error_cm is None
     assert torch.isfinite(result.joints).all()
+    assert tuple(result.joint_confidence.shape) == (3, FRAMES, 22)
 
 
 def test_real_clip_is_valid_with_confident_frames(result: PoseResult) -> None:
     assert bool(result.person_present[0]) and bool(result.valid[0]) and result.reason[0] == ""
     assert float(result.confidence[0].min()) > 0.8
+    # Every joint seen in every frame, and its confidence bounded by the frame's visibility.
+    assert float(result.joint_confidence[0].min()) > 0.5
+    assert float(result.joint_confidence[0].max()) <= 1.0
 
 
 def test_real_clip_bone_lengths(result: PoseResult) -> None:
@@ -72,3 +76,4 @@ def test_person_free_clips_are_invalid(result: PoseResult, index: int) -> None:
     assert not bool(result.valid[index]) and not bool(result.person_present[index])
     assert "no person" in result.reason[index]
     assert float(result.confidence[index].abs().max()) == 0.0
+    assert float(result.joint_confidence[index].abs().max()) == 0.0

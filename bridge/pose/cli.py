@@ -1,0 +1,80 @@
+"""`phymotion score-video VIDEO...`: recover the motion in video files and score it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bridge.pose.backends import BACKENDS
+
+EXIT_BAD_INPUT = 2
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def register(subparsers) -> None:
+    """Add the `score-video` subcommand to `phymotion`'s subparsers."""
+    p = subparsers.add_parser(
+        "score-video", help="score the human motion in video files (pose recovery + IK)",
+        description="Recover each video's 3D body motion, fit the humanoid to it and score it "
+                    "like `phymotion score`; clips without a usable person are invalid rows.")
+    p.add_argument("videos", nargs="+", help="video files (mp4, anything FFmpeg decodes)")
+    p.add_argument("--preset", choices=("v2", "phymotion"), default="v2")
+    p.add_argument("--backend", choices=BACKENDS, default="mediapipe")
+    p.add_argument("--json", dest="json_path", help="write per-clip results to this JSON file")
+    p.add_argument("--max-frames", type=_positive_int, default=None,
+                   help="use at most the first N frames of each video")
+    p.add_argument("--max-side", type=_positive_int, default=640,
+                   help="downscale frames to at most this many pixels on the longer side")
+    p.add_argument("--device", choices=("cpu", "gpu"), default=None,
+                   help="JAX device for the fit and the scoring")
+    p.set_defaults(func=_cmd_score_video)
+
+
+def print_pose_table(rows: list[dict]) -> None:
+    """Pose figures per clip: validity, reason, confidence, fit error, seconds."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="pose recovery")
+    for col in ("file", "backend", "pose", "confidence", "fit error (cm)", "seconds", "reason"):
+        table.add_column(col, justify="left" if col in ("file", "reason", "pose") else "right")
+    for r in rows:
+        fit = r.get("fit_error_cm")
+        table.add_row(Path(r["file"]).name, r["pose_backend"],
+                      "valid" if r["pose_valid"] else "invalid", f"{r['pose_confidence']:.2f}",
+                      "" if fit is None else f"{fit:.1f}", f"{r['pose_seconds']:.1f}",
+                      r["pose_reason"] or "")
+    Console().print(table)
+
+
+def _cmd_score_video(args) -> int:
+    from bridge.pose.interface import PoseBackendUnavailable
+    from bridge.pose.video_scoring import score_videos
+    from physics_jax.cli import print_table
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    try:
+        scores = score_videos(args.videos, preset=args.preset, backend=args.backend,
+                              max_frames=args.max_frames, max_side=args.max_side,
+                              device=args.device, progress=progress)
+    except PoseBackendUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    rows = scores.rows
+    print_table(rows, f"phymotion score-video (preset {args.preset}, backend {args.backend})")
+    print_pose_table(rows)
+    print(f"{len(rows)} clips: pose {scores.pose_seconds:.1f} s, fit {scores.fit_seconds:.1f} s, "
+          f"scoring {scores.score_seconds:.1f} s", file=sys.stderr)
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(rows, indent=2))
+    return 0
