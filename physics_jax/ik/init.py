@@ -13,6 +13,7 @@ Levenberg-Marquardt fit.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -87,47 +88,70 @@ def bend_twist(frame: jnp.ndarray, flex: jnp.ndarray, upper: jnp.ndarray, lower:
     return axis_rotation(d, angle * s2 / (s2 + BEND_SCALE ** 2))
 
 
+def _step_table() -> dict[str, np.ndarray]:
+    """Per bone 1..23: parent, up to 3 target children (padded with the bone itself), how
+    many, and for thighs / upper arms the limb's end joint and flexion axis."""
+    n = N_BONES - 1
+    table = {"bone": np.arange(1, N_BONES), "parent": PARENT[1:].copy(),
+             "kids": np.zeros((n, 3), np.int32), "n_kids": np.zeros(n, np.int32),
+             "limb": np.zeros(n, bool), "end": np.zeros(n, np.int32), "flex": np.zeros((n, 3))}
+    for i, j in enumerate(range(1, N_BONES)):
+        kids = CHILDREN[j] if j < N_TARGETS else ()
+        table["kids"][i] = list(kids) + [j] * (3 - len(kids))
+        table["n_kids"][i] = len(kids)
+        table["end"][i] = j
+        if j in _LIMBS:
+            table["limb"][i] = True
+            table["end"][i], table["flex"][i] = _LIMBS[j]
+    return table
+
+
+_STEPS = _step_table()
+
+
 def initial_pose(targets: jnp.ndarray, weights: jnp.ndarray
                  ) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
     """First guess for one frame.
 
     targets (22, 3) m, z-up; weights (22,) >= 0 (0 = missing). Returns root position (3,),
-    root world rotation (3, 3) and parent-relative rotations (23, 3, 3).
+    root world rotation (3, 3) and parent-relative rotations (23, 3, 3). The tree is walked by
+    one `lax.scan` over bones 1..23.
     """
     dtype = targets.dtype
     offsets = jnp.asarray(OFFSETS, dtype=dtype)
     eye = jnp.eye(3, dtype=dtype)
-    valid = weights > 0
+    pad = N_BONES - N_TARGETS
+    tgt = jnp.concatenate([targets, jnp.zeros((pad, 3), dtype)])
+    valid = jnp.concatenate([weights > 0, jnp.zeros(pad, bool)])
     hips = jnp.array([1, 2])
     hip_w = valid[hips].astype(dtype)
-    hip_mean = (hip_w @ targets[hips]) / jnp.maximum(hip_w.sum(), 1.0)
-    root_pos = jnp.where(valid[0], targets[0], hip_mean)
+    hip_mean = (hip_w @ tgt[hips]) / jnp.maximum(hip_w.sum(), 1.0)
+    root_pos = jnp.where(valid[0], tgt[0], hip_mean)
 
-    def multi(j: int, frame: jnp.ndarray) -> jnp.ndarray:
-        kids = list(CHILDREN[j])
-        w = jnp.where(valid[j] & valid[jnp.array(kids)], 1.0, 0.0).astype(dtype)
-        u = jnp.concatenate([offsets[jnp.array(kids)], eye])
-        v = jnp.concatenate([targets[jnp.array(kids)] - targets[j], frame.T])
+    def multi(j, kids, kid_valid, frame: jnp.ndarray) -> jnp.ndarray:
+        w = jnp.where(valid[j] & kid_valid, 1.0, 0.0).astype(dtype)
+        u = jnp.concatenate([offsets[kids], eye])
+        v = jnp.concatenate([tgt[kids] - tgt[j], frame.T])
         return kabsch(u, v, jnp.concatenate([w, jnp.full(3, PRIOR_WEIGHT, dtype)]))
 
-    world = [multi(0, jnp.asarray(R_YZ, dtype))]
-    local = [eye] * (N_BONES - 1)
-    for j in range(1, N_BONES):
-        parent = world[int(PARENT[j])]
-        kids = CHILDREN[j] if j < N_TARGETS else ()
-        if len(kids) == 1:
-            c = kids[0]
-            upper = targets[c] - targets[j]
-            g = min_rotation(parent @ offsets[c], upper) @ parent
-            if j in _LIMBS:
-                end, flex = _LIMBS[j]
-                twist = bend_twist(g, jnp.asarray(flex, dtype), upper, targets[end] - targets[c])
-                g = jnp.where(valid[end], twist @ g, g)
-            g = jnp.where(valid[j] & valid[c], g, parent)
-        elif len(kids) > 1:
-            g = multi(j, parent)
-        else:
-            g = parent
-        world.append(g)
-        local[j - 1] = parent.T @ g
-    return root_pos, world[0], jnp.stack(local)
+    root_kids = np.array(CHILDREN[0])
+    root_rot = multi(0, root_kids, valid[root_kids], jnp.asarray(R_YZ, dtype))
+    world = jnp.zeros((N_BONES, 3, 3), dtype).at[0].set(root_rot)
+
+    def step(world, x):
+        j, parent_id, kids, n_kids, limb, end, flex = x
+        parent = world[parent_id]
+        kid = kids[0]
+        upper = tgt[kid] - tgt[j]
+        single = min_rotation(parent @ offsets[kid], upper) @ parent
+        twist = bend_twist(single, flex.astype(dtype), upper, tgt[end] - tgt[kid])
+        single = jnp.where(limb & valid[end], twist @ single, single)
+        single = jnp.where(valid[j] & valid[kid], single, parent)
+        several = multi(j, kids, valid[kids] & (jnp.arange(3) < n_kids), parent)
+        g = jnp.where(n_kids == 0, parent, jnp.where(n_kids == 1, single, several))
+        return world.at[j].set(g), parent.T @ g
+
+    xs = tuple(jnp.asarray(_STEPS[k]) for k in ("bone", "parent", "kids", "n_kids", "limb",
+                                                 "end", "flex"))
+    _, local = jax.lax.scan(step, world, xs)
+    return root_pos, root_rot, local

@@ -32,8 +32,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_solve
 
+from physics_jax.ik.fk import bone_frames
 from physics_jax.ik.init import initial_pose
-from physics_jax.ik.skeleton import FREE, JOINT, LIMITS, N_BONES, N_TARGETS, OFFSETS, PARENT
+from physics_jax.ik.skeleton import FREE, JOINT, LIMITS, N_BONES, N_TARGETS, PARENT
 from physics_jax.kernels.rotation import R_YZ, axis_angle_to_matrix, matrix_to_quat, quat_log
 
 N_FREE = len(FREE)
@@ -122,15 +123,19 @@ def _mtm(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
     return jnp.sum(a[..., :, :, None] * b[..., :, None, :], axis=-3)
 
 
+_PICK = np.array([_SLOT.get(j, N_FREE) for j in range(1, N_BONES)])  # bone -> fitted slot
+
+
+def full_local(bones: jnp.ndarray) -> jnp.ndarray:
+    """(..., 16, 3, 3) fitted bones -> (..., 23, 3, 3) rotations of bones 1..23 (rest for
+    the others)."""
+    eye = jnp.broadcast_to(jnp.eye(3, dtype=bones.dtype), bones.shape[:-3] + (1, 3, 3))
+    return jnp.concatenate([bones, eye], axis=-3)[..., _PICK, :, :]
+
+
 def forward(pose: Pose) -> tuple[jnp.ndarray, jnp.ndarray]:
     """Target joint positions (22, 3) and world rotations (22, 3, 3) of a pose."""
-    offsets = jnp.asarray(OFFSETS, pose.root_pos.dtype)
-    pos, rot = [pose.root_pos], [pose.root_rot]
-    for j in range(1, N_TARGETS):
-        p = int(PARENT[j])
-        pos.append(pos[p] + _mv(rot[p], offsets[j]))
-        rot.append(_mm(rot[p], pose.bones[_SLOT[j]]) if j in _SLOT else rot[p])
-    return jnp.stack(pos), jnp.stack(rot)
+    return bone_frames(pose.root_pos, pose.root_rot, full_local(pose.bones), N_TARGETS)
 
 
 def _qvec(r: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -271,8 +276,7 @@ def _rotvec(r: jnp.ndarray) -> jnp.ndarray:
 def _body_pose(bones: jnp.ndarray) -> jnp.ndarray:
     """(N, 16, 3, 3) fitted bones -> (N, 23, 3) axis-angle of bones 1..23 (rest elsewhere)."""
     vec = jnp.concatenate([_rotvec(bones), jnp.zeros_like(bones[:, :1, 0])], axis=1)
-    pick = np.array([_SLOT.get(j, N_FREE) for j in range(1, N_BONES)])
-    return vec[:, pick]
+    return vec[:, _PICK]
 
 
 def solve_frames(targets: jnp.ndarray, weights: jnp.ndarray, prev_idx: jnp.ndarray,
