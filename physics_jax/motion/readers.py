@@ -3,6 +3,8 @@
 Project npz (reward.md §1): `global_orient` (T, 3), `body_pose` (T, 63|69), `transl` (T, 3),
 optional `betas`, required `fps`. AMASS npz: `poses` (T, 156|165|72) whose first 3 values are
 the root, `trans`, `mocap_framerate` (z-up, turned to y-up by `sources.load_amass_npz`).
+AIST++ npz: `smpl_poses`, `smpl_trans`, `smpl_scaling` (y-up; no frame rate, so `fps` must
+come from `assume_fps`: AIST++ is 60 fps).
 GVHMR: a torch pickle with `smpl_params_global` {global_orient, body_pose, transl, betas};
 GVHMR stores no frame rate, so
 `fps` must come from `assume_fps`. Motion-capture formats (BVH, ASF/AMC) are handled by
@@ -33,7 +35,8 @@ def _npz(path: Path) -> dict:
 def _read_npz(path: Path, assume_fps: float | None) -> SmplClip:
     data = _npz(path)
     src = str(path)
-    if "poses" in data and "global_orient" not in data:  # AMASS: z-up, turned to SMPL's y-up
+    if ("poses" in data or "smpl_poses" in data) and "global_orient" not in data:
+        # AMASS (z-up, turned to SMPL's y-up) or AIST++ (y-up; no frame rate: needs assume_fps)
         from physics_jax.sources import load_amass_npz
 
         p = load_amass_npz(path, fps=assume_fps)
