@@ -98,22 +98,23 @@ def _cmd_render(args) -> int:
 
     (clip,) = _load([args.clip], args.assume_fps)
     _prepare_output(args.output)
-    configure_jax()
-    (row,), (tl,) = analyse_clips([clip])
-    fps = args.fps or tl.fps
-    idx = playback_indices(tl.frames, tl.fps, fps)
-    try:
+    try:  # before the analysis: fail fast when there is no OpenGL
         renderer = ClipRenderer(args.width, args.height)
     except RenderUnavailable as exc:
         print(f"error: rendering unavailable: {exc}", file=sys.stderr)
         return EXIT_RENDER_FAILED
+    configure_jax()
     chunk = 32
-    with renderer, Mp4Writer(args.output, fps, args.width, args.height) as writer, tqdm(
-            total=len(idx), desc="rendering", unit="frame", file=sys.stderr,
-            disable=len(idx) < 2 * chunk) as bar:
-        for start in range(0, len(idx), chunk):
-            writer.write(renderer.render(tl, idx[start:start + chunk]))
-            bar.update(min(chunk, len(idx) - start))
+    with renderer:
+        (row,), (tl,) = analyse_clips([clip])
+        fps = args.fps or tl.fps
+        idx = playback_indices(tl.frames, tl.fps, fps)
+        with Mp4Writer(args.output, fps, args.width, args.height) as writer, tqdm(
+                total=len(idx), desc="rendering", unit="frame", file=sys.stderr,
+                disable=len(idx) < 2 * chunk) as bar:
+            for start in range(0, len(idx), chunk):
+                writer.write(renderer.render(tl, idx[start:start + chunk]))
+                bar.update(min(chunk, len(idx) - start))
     reward = "invalid" if row["reward"] is None else f"reward {row['reward']:.3f}"
     print(f"wrote {args.output}: {writer.frames} frames, {args.width}x{args.height} at "
           f"{fps:g} fps ({reward})")

@@ -4,9 +4,11 @@
 import av
 import numpy as np
 import pytest
+from viz_clips import no_opengl
 
 from physics_jax.cli import main
 from physics_jax.motion import save_motion
+from physics_jax.viz import scene
 from physics_jax.viz.scene import ClipRenderer, playback_indices
 
 W, H = 128, 96  # pixels: small, but feet are still a few pixels wide
@@ -124,3 +126,14 @@ def test_render_command_bad_input_exits_2(tmp_path, capsys):
         main(["render", str(broken), "-o", str(tmp_path / "x.mp4"), "--width", "65"])
     assert exc.value.code == 2
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_render_command_without_opengl_exits_1(tmp_path, clips, capsys, monkeypatch):
+    monkeypatch.setattr(scene, "make_renderer", no_opengl)
+    src = tmp_path / "walk.npz"
+    save_motion(src, clips["walk"])
+    out = tmp_path / "walk.mp4"
+    assert main(["render", str(src), "-o", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: rendering unavailable: MUJOCO_GL=osmesa")
+    assert not out.exists()

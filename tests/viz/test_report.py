@@ -7,9 +7,11 @@ import re
 
 import imageio.v3 as iio
 import pytest
+from viz_clips import no_opengl
 
 from physics_jax.cli import main
 from physics_jax.motion import save_motion
+from physics_jax.viz import scene
 
 IMG = re.compile(r'<img class="(\w+)" alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
@@ -54,11 +56,14 @@ def test_report_has_scores_and_one_plot_per_clip(clip_files, analysed, tmp_path,
     assert "wrote" in capsys.readouterr().err
 
 
-def test_report_without_key_frames(clip_files, tmp_path):
+def test_report_without_opengl_keeps_scores_and_plots(clip_files, tmp_path, monkeypatch):
+    monkeypatch.setattr(scene, "make_renderer", no_opengl)
     out = tmp_path / "plots_only.html"
-    assert main(["report", *map(str, clip_files), "-o", str(out), "--key-frames", "0"]) == 0
-    images = _images(out.read_text())
+    assert main(["report", *map(str, clip_files), "-o", str(out)]) == 0
+    page = out.read_text()
+    images = _images(page)
     assert len(images["timeline"]) == len(clip_files) and "frames" not in images
+    assert page.count("key frames not rendered: MUJOCO_GL=osmesa") == len(clip_files)
 
 
 def test_report_bad_input_exits_2(clip_files, tmp_path, capsys):

@@ -1,6 +1,7 @@
-"""Clips shared by the visualisation tests (imported by conftest and the test modules)."""
+"""Clips and stand-ins shared by the visualisation tests (imported by conftest and the tests)."""
 
 from physics_jax.synthetic import L_SHOULDER, synthetic_clip
+from physics_jax.viz.headless import RenderUnavailable
 
 LIFT, SINK = 0.10, 0.05  # m, over the last third of the stance clips
 
@@ -25,3 +26,8 @@ def make_clips() -> dict:
         "sunk": synthetic_clip("stand", 12, sink=SINK),
         "self_pen": arm_through_chest(),
     }
+
+
+def no_opengl(*args, **kwargs):
+    """Stand-in for `viz.headless.make_renderer` on a machine without OpenGL."""
+    raise RenderUnavailable("MUJOCO_GL=osmesa: cannot create an OpenGL context (no libOSMesa)")
