@@ -1,0 +1,106 @@
+"""Building the trainer's parts from a config: LoRA-wrapped generator, prompt encoder, the
+latent-to-motion decoder, the reward registry and the prompt lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from peft import PeftModel
+
+from bridge.registry import RewardRegistry
+from generator.checkpoint import load_generator_checkpoint
+from generator.config import CausalWanConfig
+from generator.lora import add_lora
+from generator.model import CausalWanModel
+from generator.nft.config import NFTConfig
+from generator.nft.motion import LatentMotionDecoder, VideoMotionDecoder, make_pose_motion_source
+from generator.nft.plan import read_prompts
+from generator.nft.toy import TOY_EVAL_PROMPTS, TOY_PROMPTS, ToyMotionDecoder
+from generator.pipeline import latent_shape
+from generator.text_encoder import PromptEncoder
+from generator.tiny import (
+    TINY_TEXT_LEN,
+    build_tiny_tokenizer,
+    build_tiny_umt5,
+    build_tiny_vae,
+    tiny_model_config,
+)
+from generator.vae import WanVAE
+from generator.wan_files import locate_wan_folder
+
+
+@dataclass
+class Components:
+    """Everything the trainer needs besides the optimisation state."""
+
+    model: PeftModel
+    encoder: PromptEncoder
+    motion: LatentMotionDecoder
+    registry: RewardRegistry
+    train_prompts: list[str]
+    eval_prompts: list[str]
+    latent_shape: tuple[int, int, int, int]
+    compute_dtype: torch.dtype
+
+
+def compute_dtype(config: NFTConfig, device: torch.device) -> torch.dtype:
+    """bf16 weights and autocast on CUDA when mixed_precision is bf16; float32 otherwise."""
+    if device.type == "cuda" and config.model.mixed_precision == "bf16":
+        return torch.bfloat16
+    return torch.float32
+
+
+def build_generator(config: NFTConfig, device: torch.device, dtype: torch.dtype) -> PeftModel:
+    """The frozen base model (checkpoint loaded) with a fresh trained LoRA adapter `default`."""
+    m = config.model
+    torch.manual_seed(m.init_seed)
+    if m.kind == "full" and not m.base_model:
+        raise ValueError("model.base_model (causal_forcing.pt) is required for kind 'full'")
+    arch = tiny_model_config() if m.kind == "tiny" else CausalWanConfig.full_1_3b()
+    with torch.device(device):
+        model = CausalWanModel(arch)
+    if m.base_model:
+        load_generator_checkpoint(model, m.base_model, key=m.checkpoint_key)
+    model = model.to(device=device, dtype=dtype).requires_grad_(False)
+    model.attention_backend = m.attention_backend  # type: ignore[assignment]
+    model.enable_gradient_checkpointing(m.gradient_checkpointing)
+    torch.manual_seed(m.init_seed + 1)
+    return add_lora(model, rank=m.lora_rank, alpha=m.lora_alpha)
+
+
+def build_components(config: NFTConfig, device: torch.device) -> Components:
+    """Assemble the parts named by `config` on `device`."""
+    m, s, r = config.model, config.sampling, config.reward
+    dtype = compute_dtype(config, device)
+    if m.kind == "full":
+        locate_wan_folder(m.wan_dir)  # a missing file fails before the 1.3B model is built
+    model = build_generator(config, device, dtype)
+    vae = None
+    if m.kind == "tiny":
+        tokenizer = build_tiny_tokenizer()
+        umt5 = build_tiny_umt5(len(tokenizer), seed=m.init_seed)
+        encoder = PromptEncoder(umt5, tokenizer, TINY_TEXT_LEN, device, m.text_cache_dir)
+        if r.motion_source == "pose":
+            vae = WanVAE(build_tiny_vae(m.init_seed + 1).to(device))
+    else:
+        encoder = PromptEncoder.from_wan_folder(m.wan_dir, device, dtype,
+                                                CausalWanConfig().text_len, m.text_cache_dir)
+        if r.motion_source == "pose":
+            vae_dtype = dtype if device.type == "cuda" else torch.float32
+            vae = WanVAE.from_wan_folder(m.wan_dir, device, vae_dtype)
+    if r.motion_source == "toy":
+        t = config.toy
+        motion: LatentMotionDecoder = ToyMotionDecoder(t.motion_frames, t.fps, t.gain, t.seed)
+    else:
+        assert vae is not None
+        motion = VideoMotionDecoder(vae, make_pose_motion_source(r.pose_backend, r.pose_options),
+                                    s.fps)
+    registry = RewardRegistry(r.weights, max_workers=r.max_workers)
+    if r.motion_source == "toy" and s.prompt_file is None:
+        train_prompts, eval_prompts = list(TOY_PROMPTS), list(TOY_EVAL_PROMPTS)
+    else:
+        train_prompts = read_prompts(s.prompt_file, "training")
+        eval_prompts = read_prompts(s.eval_prompt_file, "evaluation")
+    shape = latent_shape(s.num_frames, s.height, s.width)
+    return Components(model, encoder, motion, registry, train_prompts, eval_prompts, shape, dtype)

@@ -1,0 +1,105 @@
+"""From generated latents to the motion the reward scores.
+
+Two interfaces:
+
+- `MotionSource`: videos (B, F, 3, H, W) float in [0, 1] and their frame rate -> `MotionBatch`
+  (SMPL parameters in SMPL's y-up world, metres, radians; `valid` and `reasons` per clip). Any
+  object with this `__call__` works: a pose-recovery backend wrapped by `PoseMotionSource`, or a
+  test double. A clip it cannot recover must come back with `valid` False and a reason, not raise.
+- `LatentMotionDecoder`: generated latents [B, 16, F, h, w] -> `MotionBatch`. This is what the
+  trainer calls. `VideoMotionDecoder` = VAE decode + a `MotionSource`; the CPU toy task uses a
+  fixed latent-to-motion map instead (`generator.nft.toy`).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol, runtime_checkable
+
+import torch
+
+from bridge.registry import MotionBatch
+from generator.vae import WanVAE
+
+
+@runtime_checkable
+class MotionSource(Protocol):
+    """videos (B, F, 3, H, W) in [0, 1], fps (scalar or (B,)) -> MotionBatch of B clips."""
+
+    def __call__(self, videos: torch.Tensor, fps: float | torch.Tensor) -> MotionBatch: ...
+
+
+@runtime_checkable
+class LatentMotionDecoder(Protocol):
+    """latents [B, 16, F, h, w] float32 -> MotionBatch; `timings` holds seconds per phase of the
+    last call (e.g. {"decode": ..., "pose": ...})."""
+
+    timings: dict[str, float]
+
+    def __call__(self, latents: torch.Tensor) -> MotionBatch: ...
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+class VideoMotionDecoder:
+    """VAE decode, then a `MotionSource` on the decoded videos."""
+
+    def __init__(self, vae: WanVAE, source: MotionSource, fps: float) -> None:
+        self.vae = vae
+        self.source = source
+        self.fps = fps
+        self.timings: dict[str, float] = {}
+
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """Latents -> videos (B, T, 3, H, W) in [0, 1]."""
+        return self.vae.decode(latents)
+
+    def __call__(self, latents: torch.Tensor) -> MotionBatch:
+        device = latents.device
+        start = time.perf_counter()
+        videos = self.decode(latents)
+        _sync(device)
+        mid = time.perf_counter()
+        motion = self.source(videos, self.fps)
+        _sync(device)
+        self.timings = {"decode": mid - start, "pose": time.perf_counter() - mid}
+        return motion
+
+
+class PoseMotionSource:
+    """Adapter from a `bridge.pose` estimator (returns `PoseResult`) to a `MotionSource`.
+
+    Uses `PoseResult.smpl_params` (`global_orient` (B, F, 3), `body_pose` (B, F, 63|69),
+    `transl` (B, F, 3) in SMPL's y-up world). A backend that gives joints only yields clips marked
+    invalid with the reason "pose backend gave no SMPL parameters".
+    """
+
+    def __init__(self, estimator: object) -> None:
+        self.estimator = estimator
+
+    def __call__(self, videos: torch.Tensor, fps: float | torch.Tensor) -> MotionBatch:
+        result = self.estimator(videos, fps)
+        b, f = result.batch_size, result.num_frames
+        device = result.joints.device
+        params = result.smpl_params or {}
+        lengths = torch.full((b,), f, dtype=torch.int64, device=device)
+        fps_t = result.fps.to(device=device, dtype=torch.float32)
+        if not all(k in params for k in ("global_orient", "body_pose", "transl")):
+            zeros = torch.zeros(b, f, 3, device=device)
+            return MotionBatch(zeros, torch.zeros(b, f, 63, device=device), zeros.clone(),
+                               lengths, fps_t, torch.zeros(b, dtype=torch.bool, device=device),
+                               ["pose backend gave no SMPL parameters"] * b)
+        reasons = [r or "" for r in result.reason]
+        return MotionBatch(params["global_orient"].float(), params["body_pose"].float(),
+                           params["transl"].float(), lengths, fps_t,
+                           result.valid.to(torch.bool), reasons)
+
+
+def make_pose_motion_source(backend: str, options: dict | None = None) -> PoseMotionSource:
+    """`PoseMotionSource` around `bridge.pose.backends.make_pose_estimator(backend, **options)`."""
+    from bridge.pose.backends import make_pose_estimator
+
+    return PoseMotionSource(make_pose_estimator(backend, **(options or {})))
