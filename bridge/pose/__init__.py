@@ -1,7 +1,9 @@
 """Pose recovery: generated or real video -> 3D body motion (SMPL-22 joints) for the physics scorer.
 
 Backends: `MediaPipePoseEstimator` (offline default, BlazePose) and `GvhmrPoseEstimator`
-(GVHMR, needs its checkout and checkpoints). Both return a `PoseResult`.
+(GVHMR, needs its checkout and checkpoints). Both return a `PoseResult` with SMPL parameters
+in the scorer's convention; `to_motion_batch` turns it into the trainer's `MotionBatch`.
+See docs/pose.md.
 """
 
 from bridge.pose.backends import BACKENDS, make_pose_estimator
@@ -13,6 +15,8 @@ from bridge.pose.interface import (
     PoseEstimator,
     PoseResult,
 )
+from bridge.pose.motion import to_motion_batch, to_smpl_clips
+from bridge.pose.smpl_fit import attach_smpl, attach_smpl_all
 from bridge.pose.video_io import Video, VideoReadError, read_video
 
 __all__ = [
@@ -25,6 +29,10 @@ __all__ = [
     "SMPL22_PARENTS",
     "Video",
     "VideoReadError",
+    "attach_smpl",
+    "attach_smpl_all",
     "make_pose_estimator",
     "read_video",
+    "to_motion_batch",
+    "to_smpl_clips",
 ]

@@ -19,7 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-frames", type=int, default=None)
     parser.add_argument("--max-side", type=int, default=960, help="downscale frames (px)")
     args = parser.parse_args(argv)
-    estimator = make_pose_estimator(args.backend)
+    options = {"fit_smpl": False} if args.backend == "mediapipe" else {}
+    estimator = make_pose_estimator(args.backend, **options)  # joints only
     all_valid = True
     for path in args.videos:
         video = read_video(path, max_frames=args.max_frames, max_side=args.max_side)

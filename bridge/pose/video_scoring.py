@@ -103,9 +103,14 @@ def score_videos(paths: Sequence[str | Path], preset: str = "v2", backend: str =
             progress(f"{path.name}: pose {seconds[-1]:.1f} s")
     start = time.perf_counter()
     if backend == "mediapipe":
-        from bridge.pose.smpl_fit import attach_smpl_all
+        import jax
 
-        results = attach_smpl_all(results, getattr(estimator, "thresholds", None))
+        from bridge.pose.smpl_fit import attach_smpl_all
+        from physics_jax.jax_setup import configure_jax, jax_device
+
+        configure_jax()
+        with jax.default_device(jax_device(device)):
+            results = attach_smpl_all(results, getattr(estimator, "thresholds", None))
     fit_seconds = time.perf_counter() - start
 
     from bridge.pose.motion import to_smpl_clips

@@ -92,3 +92,24 @@ def test_estimator_flag_reaches_the_pipeline_and_output_feeds_the_trainer() -> N
     estimator(torch.zeros(2, 4, 3, 8, 8), 30.0)
     assert [c["postproc"] for c in pipeline.calls[1:]] == [True, True]
     assert [c["inputs"]["obs"].shape[0] for c in pipeline.calls[1:]] == [1, 1]
+
+
+def test_score_video_without_gvhmr_set_up_exits_2_with_one_line(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import av
+    import numpy as np
+
+    from physics_jax.cli import main
+
+    video = tmp_path / "grey.mp4"
+    with av.open(str(video), "w") as container:
+        stream = container.add_stream("libx264", rate=16)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 128, np.uint8), format="rgb24")
+        for _ in range(3):
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    monkeypatch.delenv("GVHMR_ROOT", raising=False)
+    assert main(["score-video", str(video), "--backend", "gvhmr"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "GVHMR_ROOT is not set" in err[0]
