@@ -36,7 +36,7 @@ sysdeps:
 	fi
 
 demo: setup
-	$(VENV)/bin/phymotion score physics_jax/samples --json demo_scores.json
+	$(VENV)/bin/phymotion score physics_jax/samples/cmu --json demo_scores.json
 
 test: setup
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -1,0 +1,83 @@
+"""`phymotion convert`: motion files (BVH, ASF/AMC, HumanML3D npy, AMASS / AIST++ npz, GVHMR
+.pt) to the project's SMPL npz, retargeted onto the humanoid (see docs/retargeting.md)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "convert", help="convert motion files to the project's SMPL npz (joint positions by IK)")
+    p.add_argument("sources", nargs="+", metavar="SRC", help="motion files or folders")
+    p.add_argument("-o", "--out", dest="out_dir", required=True, help="output folder")
+    p.add_argument("--fps", type=float, default=30.0,
+                   help="output frame rate (default 30; 0 keeps each source's rate)")
+    p.add_argument("--asf", default=None,
+                   help="ASF skeleton for AMC files (default: <subject>.asf beside each AMC)")
+    p.add_argument("--source-fps", type=float, default=None,
+                   help="frame rate of sources that store none (AMC: 120 if not given, "
+                        "HumanML3D npy: 20 if not given, AIST++ npz and GVHMR .pt: required)")
+    p.add_argument("--skip-frames", type=int, default=0,
+                   help="drop this many frames at the start of every source")
+    p.set_defaults(func=run)
+
+
+def _output_names(sources: list[Path], out_dir: Path) -> list[Path]:
+    from physics_jax.errors import MotionFormatError
+
+    seen: dict[Path, Path] = {}
+    names = []
+    for src in sources:
+        target = out_dir / f"{src.stem}.npz"
+        if target in seen:
+            raise MotionFormatError(str(src), "output", f"{target} is also written from "
+                                    f"{seen[target]}; convert them to different folders")
+        seen[target] = src
+        names.append(target)
+    return names
+
+
+def _print_table(rows, outputs: list[Path], title: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in ("source", "source fps", "frames", "fps", "scale", "fit error cm", "output"):
+        table.add_column(col, justify="left" if col in ("source", "output") else "right")
+    for row, out in zip(rows, outputs, strict=True):
+        table.add_row(row.source.name, f"{row.source_fps:g}", str(row.clip.frames),
+                      f"{row.clip.fps:g}", "-" if row.scale is None else f"{row.scale:.3f}",
+                      "-" if row.fit_error_cm is None else f"{row.fit_error_cm:.2f}", out.name)
+    Console().print(table)
+
+
+def run(args) -> int:
+    from physics_jax.errors import MotionFormatError
+    from physics_jax.ik.convert import Source, convert_sources, expand_sources
+    from physics_jax.motion import save_motion
+
+    paths = expand_sources(args.sources)
+    if not paths:
+        raise MotionFormatError(" ".join(args.sources), "paths", "no motion files found")
+    if args.fps < 0:
+        raise MotionFormatError("--fps", "fps", f"must be >= 0, got {args.fps:g}")
+    out_dir = Path(args.out_dir)
+    outputs = _output_names(paths, out_dir)
+    asf = Path(args.asf) if args.asf else None
+    if any(p.suffix.lower() == ".amc" for p in paths) and args.source_fps is None:
+        print("note: AMC files store no frame rate; assuming 120 fps (CMU's capture rate; "
+              "pass --source-fps)", file=sys.stderr)
+    sources = [Source(p, asf if p.suffix.lower() == ".amc" else None, args.source_fps,
+                      args.skip_frames) for p in paths]
+    t0 = time.perf_counter()
+    rows = convert_sources(sources, args.fps or None)
+    elapsed = time.perf_counter() - t0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for row, target in zip(rows, outputs, strict=True):
+        save_motion(target, row.clip)
+    _print_table(rows, outputs, f"phymotion convert -> {out_dir}")
+    print(f"converted {len(rows)} files in {elapsed:.1f} s", file=sys.stderr)
+    return 0
