@@ -19,10 +19,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from physics_jax.humanoid.table import BONES
 from physics_jax.motion.clip import SmplClip
 from physics_jax.sources.amass import SmplParams
 from physics_jax.sources.resample import resample_smpl_params
-from physics_jax.validation.kinematics import ankle_midpoint, sole_heights
+from physics_jax.validation.kinematics import ANKLE_IDX, ankle_midpoint, body_poses, sole_heights
 
 RAMP_S = 0.2  # s, raised-cosine ramp into and out of a vertical displacement
 HOVER_CLEARANCE = 0.05  # m: lowest sole point above the floor throughout a hover
@@ -57,9 +58,9 @@ def plateau_profile(frames: int, fps: float, start: int, stop: int) -> np.ndarra
     return np.where((t >= start) & (t < stop), 1.0, rise)
 
 
-def middle_half(frames: int) -> tuple[int, int]:
-    """Frames [start, stop) of the middle half of a clip (the float / sink segment)."""
-    return frames // 4, frames - frames // 4
+def middle_third(frames: int) -> tuple[int, int]:
+    """Frames [start, stop) of the middle third of a clip (the float / sink segment)."""
+    return frames // 3, frames - frames // 3
 
 
 def skate(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
@@ -71,16 +72,16 @@ def skate(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
 
 
 def lift(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
-    """Float: the whole body lifted `dose` cm over the middle half of the clip (ramps outside
+    """Float: the whole body lifted `dose` cm over the middle third of the clip (ramps outside
     it), so the feet leave the floor while the motion goes on."""
-    start, stop = middle_half(clip.frames)
+    start, stop = middle_third(clip.frames)
     dy = (dose / 100.0) * plateau_profile(clip.frames, clip.fps, start, stop)
     return _with(clip, f"float={dose:g}cm", transl=clip.transl + dy[:, None] * UP)
 
 
 def sink(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
-    """The whole body pushed `dose` cm into the floor over the middle half of the clip."""
-    start, stop = middle_half(clip.frames)
+    """The whole body pushed `dose` cm into the floor over the middle third of the clip."""
+    start, stop = middle_third(clip.frames)
     dy = (dose / 100.0) * plateau_profile(clip.frames, clip.fps, start, stop)
     return _with(clip, f"sink={dose:g}cm", transl=clip.transl - dy[:, None] * UP)
 
@@ -118,14 +119,14 @@ def time_warp(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
 
 
 def teleport_frame(frames: int, seed: int) -> int:
-    """The frame at which `teleport` jumps: seeded, in the middle half of the clip."""
-    start, stop = middle_half(frames)
+    """The frame at which `teleport` jumps: seeded, in the middle third of the clip."""
+    start, stop = middle_third(frames)
     return int(_rng(seed, "teleport_frame").integers(max(start, 1), max(stop, start + 2)))
 
 
 def teleport(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
     """The root jumps `dose` cm horizontally (seeded direction) between one frame (seeded, in the
-    middle half) and the next, and the motion carries on from there."""
+    middle third) and the next, and the motion carries on from there."""
     k = teleport_frame(clip.frames, seed)
     direction = _horizontal(_rng(seed, "teleport"))
     step = (np.arange(clip.frames) >= k)[:, None] * (dose / 100.0) * direction
@@ -161,13 +162,22 @@ def hover(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
 
 def lean(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
     """The whole body tilted by `dose` degrees about a horizontal axis (seeded direction) through
-    the midpoint of the ankles, every frame, so the centre of mass leaves the support."""
+    the midpoint of the ankles, every frame, with the ankles turned back so that the feet keep
+    their orientation on the floor: the centre of mass moves about 0.9 m x sin(dose) off the
+    support."""
     axis = np.cross(UP, _horizontal(_rng(seed, "lean")))  # horizontal, unit
     q = Rotation.from_rotvec(np.deg2rad(dose) * axis)
     pivot = ankle_midpoint(clip)  # (T, 3)
     tr = pivot + q.apply(clip.transl - pivot)
     go = (q * Rotation.from_rotvec(clip.global_orient)).as_rotvec()
-    return _with(clip, f"lean={dose:g}deg", global_orient=go, transl=tr)
+    _, rot = body_poses(clip)
+    bp = clip.body_pose.reshape(clip.frames, 23, 3).copy()
+    for ankle in ANKLE_IDX:  # local' = R_knee^T Q^T R_knee local: world orientation kept
+        knee = Rotation.from_matrix(rot[:, BONES[ankle].parent])
+        local = Rotation.from_rotvec(bp[:, ankle - 1])
+        bp[:, ankle - 1] = (knee.inv() * q.inv() * knee * local).as_rotvec()
+    return _with(clip, f"lean={dose:g}deg", global_orient=go, body_pose=bp.reshape(-1, 69),
+                 transl=tr)
 
 
 @dataclass(frozen=True)
@@ -192,9 +202,9 @@ CORRUPTIONS: dict[str, Corruption] = {c.name: c for c in (
     Corruption("skate", skate, "cm/frame", (0.0, 0.25, 0.5, 1.0, 2.0), 1.0,
                "feet slide while they should be planted (root drifts)"),
     Corruption("float", lift, "cm", (0.0, 2.0, 5.0, 10.0, 20.0), 5.0,
-               "body lifted off the floor for the middle half of the clip"),
+               "body lifted off the floor for the middle third of the clip"),
     Corruption("sink", sink, "cm", (0.0, 2.0, 5.0, 10.0, 20.0), 5.0,
-               "body pushed into the floor for the middle half of the clip"),
+               "body pushed into the floor for the middle third of the clip"),
     Corruption("jitter", jitter, "rad", (0.0, 0.01, 0.02, 0.05, 0.1), 0.05,
                "frame-independent noise on joint angles (and 10 cm/rad on the root)"),
     Corruption("time_warp", time_warp, "x speed", (1.0, 1.5, 2.0, 3.0, 4.0), 2.0,
@@ -203,6 +213,6 @@ CORRUPTIONS: dict[str, Corruption] = {c.name: c for c in (
                "root jumps horizontally at one frame"),
     Corruption("hover", hover, "s", (0.0, 0.25, 0.5, 1.0, 2.0), 1.0,
                "feet never touch for a while although the root moves smoothly"),
-    Corruption("lean", lean, "deg", (0.0, 5.0, 10.0, 20.0, 30.0), 10.0,
+    Corruption("lean", lean, "deg", (0.0, 5.0, 10.0, 20.0, 30.0), 20.0,
                "body tilted about the ankles, centre of mass off the support"),
 )}

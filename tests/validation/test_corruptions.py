@@ -16,14 +16,14 @@ from physics_jax.validation.corruptions import (
     jitter,
     lean,
     lift,
-    middle_half,
+    middle_third,
     sink,
     skate,
     teleport,
     teleport_frame,
     time_warp,
 )
-from physics_jax.validation.kinematics import ankle_midpoint, sole_heights
+from physics_jax.validation.kinematics import ANKLE_IDX, ankle_midpoint, body_poses, sole_heights
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +55,8 @@ def test_every_corruption_documents_a_moderate_dose_on_its_ladder():
 
 
 @pytest.mark.parametrize("dose", [2.0, 10.0])
-def test_float_lifts_the_lowest_sole_by_the_dose_on_the_middle_half(walk, dose):
-    start, stop = middle_half(walk.frames)
+def test_float_lifts_the_lowest_sole_by_the_dose_on_the_middle_third(walk, dose):
+    start, stop = middle_third(walk.frames)
     before, after = sole_heights(walk), sole_heights(lift(walk, dose))
     np.testing.assert_allclose(after[start:stop] - before[start:stop], dose / 100, atol=1e-9)
     assert after[start:stop].min() - before[start:stop].min() == pytest.approx(dose / 100)
@@ -68,7 +68,7 @@ def test_float_lifts_the_lowest_sole_by_the_dose_on_the_middle_half(walk, dose):
 
 
 def test_sink_pushes_the_soles_into_the_floor_by_the_dose(walk):
-    start, stop = middle_half(walk.frames)
+    start, stop = middle_third(walk.frames)
     d = sole_heights(sink(walk, 5.0)) - sole_heights(walk)
     np.testing.assert_allclose(d[start:stop], -0.05, atol=1e-9)
     assert d.max() <= 1e-12
@@ -86,7 +86,7 @@ def test_skate_drifts_the_root_horizontally_by_the_dose_per_frame(walk):
 def test_teleport_jumps_the_root_by_the_dose_at_one_frame(walk):
     out = teleport(walk, 20.0, seed=4)
     k = teleport_frame(walk.frames, 4)
-    start, stop = middle_half(walk.frames)
+    start, stop = middle_third(walk.frames)
     assert start <= k < stop
     d = out.transl - walk.transl
     np.testing.assert_allclose(d[:k], 0.0, atol=1e-12)
@@ -130,7 +130,7 @@ def test_hover_is_capped_by_the_clip_length():
     assert stop - start == 40 - 2 * int(np.ceil(RAMP_S * 30.0))
 
 
-@pytest.mark.parametrize("dose", [10.0, 30.0])
+@pytest.mark.parametrize("dose", [10.0, 25.0])
 def test_lean_tilts_the_body_about_the_ankles_by_the_dose(walk, dose):
     out = lean(walk, dose, seed=1)
     np.testing.assert_allclose(ankle_midpoint(out), ankle_midpoint(walk), atol=1e-9)
@@ -139,7 +139,11 @@ def test_lean_tilts_the_body_about_the_ankles_by_the_dose(walk, dose):
     np.testing.assert_allclose(rel.magnitude(), np.deg2rad(dose), atol=1e-9)
     axes = rel.as_rotvec() / np.deg2rad(dose)
     np.testing.assert_allclose(axes[:, 1], 0.0, atol=1e-9)  # about a horizontal axis
-    np.testing.assert_allclose(out.body_pose, walk.body_pose)
+    _, rot_before = body_poses(walk)
+    _, rot_after = body_poses(out)
+    np.testing.assert_allclose(rot_after[:, ANKLE_IDX], rot_before[:, ANKLE_IDX], atol=1e-9)
+    np.testing.assert_allclose(rot_after[:, 1:7], np.einsum("ij,tkjl->tkil", rel[0].as_matrix(),
+                                                            rot_before[:, 1:7]), atol=1e-9)
     # the pelvis leaves the vertical above the ankles by h sin(dose)
     h = walk.transl[:, 1] - ankle_midpoint(walk)[:, 1]
     shift = np.linalg.norm((out.transl - walk.transl)[:, [0, 2]], axis=1)
