@@ -15,7 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from physics_jax.errors import MotionFormatError
-from physics_jax.ik.normalize import floor_heights, frame_mask, scale_factors
+from physics_jax.ik.normalize import floor_heights, frame_mask, scale_factors, sole_floor
 from physics_jax.ik.skeleton import N_TARGETS
 from physics_jax.ik.solver import SolverConfig, solve_frames_jit
 from physics_jax.motion.batch import bucket_frames
@@ -31,11 +31,11 @@ class JointFit:
     global_orient (B, T, 3), body_pose (B, T, 69) axis-angle and transl (B, T, 3) m in SMPL's
     y-up convention (`SmplClip`, `kernels.retarget.smpl_to_qpos`); frames past a clip's length
     repeat its last frame. scale (B,): factor applied to the source (humanoid size / source
-    size, 1 when not scaled). floor (B,): m subtracted from the scaled source's z.
-    joint_error_cm (B, T, 22): distance between the humanoid's joint and the scaled, floored
-    target (0 for missing joints and padded frames); fit_error_cm (B,): its mean over present
-    joints of valid frames. fps (B,), lengths (B,). valid (B,) / reason: False and why when a
-    clip has no present joint.
+    size, 1 when not scaled). floor (B,): m subtracted from the scaled source's z (0 when not
+    floored). joint_error_cm (B, T, 22): distance between the humanoid's joint and the scaled,
+    floored target (0 for missing joints and padded frames); fit_error_cm (B,): its mean over
+    present joints of valid frames. fps (B,), lengths (B,). valid (B,) / reason: False and why
+    when a clip has no present joint.
     """
 
     global_orient: np.ndarray
@@ -149,6 +149,11 @@ def fit_joints(joints, lengths, fps, *, weights=None, scale_to_humanoid: bool = 
     def unflatten(a) -> np.ndarray:
         return np.asarray(a, dtype=np.float64)[:count][flat_index]
 
+    transl = unflatten(out.transl)
+    if floor_to_zero:  # the fitted foot boxes' floor to z = 0 (y is up in transl)
+        shift = sole_floor(unflatten(out.sole), mask)
+        transl[..., 1] -= shift[:, None]
+        floor = floor + shift
     present = w > 0
     err = np.where(present, unflatten(out.joint_error) * 100.0, 0.0)
     counted = present.sum(axis=(1, 2))
@@ -158,5 +163,5 @@ def fit_joints(joints, lengths, fps, *, weights=None, scale_to_humanoid: bool = 
     return JointFit(
         global_orient=unflatten(out.global_orient),
         body_pose=unflatten(out.body_pose).reshape(b, t, 69),
-        transl=unflatten(out.transl), scale=scale, fit_error_cm=fit_err, joint_error_cm=err,
+        transl=transl, scale=scale, fit_error_cm=fit_err, joint_error_cm=err,
         fps=rate, lengths=n, floor=floor, valid=valid, reason=reason)

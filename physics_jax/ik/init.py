@@ -2,13 +2,13 @@
 
 The root's world rotation is the least-squares rotation (Kabsch) taking the rest offsets of
 its children (hips, spine) onto the target directions. Down the tree, a bone with one child
-gets the smallest rotation (no twist) that points the child the target way; thighs and upper
-arms are then turned about themselves so that the knee / elbow bends about its flexion axis
-(`bend_twist`). A bone with several children (the upper spine: neck and collars) gets the
-Kabsch rotation, with a weak pull toward its parent's frame so that a missing child leaves no
-free rotation. Bones with no target child, or whose targets are missing, stay at rest. With
-the humanoid's own bone lengths this is already the exact solution; otherwise it starts the
-Levenberg-Marquardt fit.
+gets the smallest rotation (no twist) that points the child (or, when the child is missing,
+the grandchild) the target way; thighs and upper arms are then turned about themselves so
+that the knee / elbow bends about its flexion axis (`bend_twist`). A bone with several
+children (the upper spine: neck and collars) gets the Kabsch rotation, with a weak pull
+toward its parent's frame so that a missing child leaves no free rotation. Bones with no
+target child, or whose targets are missing, stay at rest. With the humanoid's own bone
+lengths this is already the exact solution; otherwise it starts the Levenberg-Marquardt fit.
 """
 
 from __future__ import annotations
@@ -90,15 +90,19 @@ def bend_twist(frame: jnp.ndarray, flex: jnp.ndarray, upper: jnp.ndarray, lower:
 
 def _step_table() -> dict[str, np.ndarray]:
     """Per bone 1..23: parent, up to 3 target children (padded with the bone itself), how
-    many, and for thighs / upper arms the limb's end joint and flexion axis."""
+    many, the grandchild through a single child, and for thighs / upper arms the limb's end
+    joint and flexion axis."""
     n = N_BONES - 1
     table = {"bone": np.arange(1, N_BONES), "parent": PARENT[1:].copy(),
              "kids": np.zeros((n, 3), np.int32), "n_kids": np.zeros(n, np.int32),
+             "grand": np.arange(1, N_BONES, dtype=np.int32), "has_grand": np.zeros(n, bool),
              "limb": np.zeros(n, bool), "end": np.zeros(n, np.int32), "flex": np.zeros((n, 3))}
     for i, j in enumerate(range(1, N_BONES)):
         kids = CHILDREN[j] if j < N_TARGETS else ()
         table["kids"][i] = list(kids) + [j] * (3 - len(kids))
         table["n_kids"][i] = len(kids)
+        if len(kids) == 1 and len(CHILDREN[kids[0]]) == 1:
+            table["grand"][i], table["has_grand"][i] = CHILDREN[kids[0]][0], True
         table["end"][i] = j
         if j in _LIMBS:
             table["limb"][i] = True
@@ -139,19 +143,22 @@ def initial_pose(targets: jnp.ndarray, weights: jnp.ndarray
     world = jnp.zeros((N_BONES, 3, 3), dtype).at[0].set(root_rot)
 
     def step(world, x):
-        j, parent_id, kids, n_kids, limb, end, flex = x
+        j, parent_id, kids, n_kids, grand, has_grand, limb, end, flex = x
         parent = world[parent_id]
         kid = kids[0]
-        upper = tgt[kid] - tgt[j]
-        single = min_rotation(parent @ offsets[kid], upper) @ parent
-        twist = bend_twist(single, flex.astype(dtype), upper, tgt[end] - tgt[kid])
-        single = jnp.where(limb & valid[end], twist @ single, single)
-        single = jnp.where(valid[j] & valid[kid], single, parent)
+        # aim at the child, or at the grandchild when the child is missing (straight between)
+        aim = jnp.where(valid[kid], kid, grand)
+        rest = jnp.where(valid[kid], offsets[kid], offsets[kid] + offsets[grand])
+        single = min_rotation(parent @ rest, tgt[aim] - tgt[j]) @ parent
+        twist = bend_twist(single, flex.astype(dtype), tgt[kid] - tgt[j], tgt[end] - tgt[kid])
+        single = jnp.where(limb & valid[kid] & valid[end], twist @ single, single)
+        seen = valid[kid] | (has_grand & valid[grand])
+        single = jnp.where(valid[j] & seen, single, parent)
         several = multi(j, kids, valid[kids] & (jnp.arange(3) < n_kids), parent)
         g = jnp.where(n_kids == 0, parent, jnp.where(n_kids == 1, single, several))
         return world.at[j].set(g), parent.T @ g
 
-    xs = tuple(jnp.asarray(_STEPS[k]) for k in ("bone", "parent", "kids", "n_kids", "limb",
-                                                 "end", "flex"))
+    xs = tuple(jnp.asarray(_STEPS[k]) for k in ("bone", "parent", "kids", "n_kids", "grand",
+                                                 "has_grand", "limb", "end", "flex"))
     _, local = jax.lax.scan(step, world, xs)
     return root_pos, root_rot, local

@@ -9,11 +9,13 @@ pelvis height that contact depends on; on the CMU clips this scale gives lower f
 one that adds the spine. Scaling about the origin scales the path as well as the body, so
 speeds and jump heights stay in proportion to the body.
 
-Floor: each frame's lowest sole estimate is the lowest of the ankle and foot joints minus the
-humanoid's height of that joint above its sole in a flat foot (`skeleton.FOOT_HEIGHTS`: about
-7 cm at the ankle, 1.5 cm at the foot joint); the floor is the 5th percentile of that over the
-clip (robust to a few low outlier frames, and to flight phases, which only raise it), and the
-clip is moved vertically to put it at z = 0.
+Floor, in two steps. Before the fit, each frame's lowest sole estimate is the lowest of the
+ankle and foot joints minus the humanoid's height of that joint above its sole in a flat foot
+(`skeleton.FOOT_HEIGHTS`: about 7 cm at the ankle, 1.5 cm at the foot joint); the targets are
+moved down by the 5th percentile of that over the clip (robust to a few low outlier frames and
+to flight phases, which only raise it). After the fit, the same percentile of the lowest
+corner of the humanoid's foot boxes (the scorer's contact geometry, which also catches a heel
+or toe that dips below the flat-foot estimate) is put at z = 0 (`sole_floor`).
 """
 
 from __future__ import annotations
@@ -68,3 +70,8 @@ def floor_heights(joints: np.ndarray, weights: np.ndarray, mask: np.ndarray) -> 
     have = np.isfinite(lowest).any(axis=1)
     out[have] = np.nanpercentile(lowest[have], FLOOR_PERCENTILE, axis=1)
     return out
+
+
+def sole_floor(sole: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(B,) the FLOOR_PERCENTILE of the lowest foot-box corner z (B, T) over valid frames."""
+    return np.nanpercentile(np.where(mask, sole, np.nan), FLOOR_PERCENTILE, axis=1)

@@ -72,6 +72,14 @@ FOOT_HEIGHTS = np.array([_sole_height(BONES[j].name) for j in FOOT_JOINTS])
 """(4,) m: how far each of FOOT_JOINTS sits above the sole when the foot is flat (ankle about
 7 cm, toe about 1.5 cm)."""
 
+FOOT_BOX_BONES = np.array([JOINT[n] for n in ("L_Ankle", "R_Ankle", "L_Toe", "R_Toe")],
+                          dtype=np.int32)
+"""(4,) the bones that carry the foot boxes (the scorer's contact geometry)."""
+FOOT_BOX_CORNERS = np.array([
+    [np.add(BONES[j].geom_pos, np.multiply((x, y, z), BONES[j].geom_size))
+     for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)] for j in FOOT_BOX_BONES])
+"""(4, 8, 3) corners of each foot box in its bone's frame, m."""
+
 SIZE_CHAIN: tuple[tuple[int, int], ...] = (
     (JOINT["L_Hip"], JOINT["L_Knee"]), (JOINT["L_Knee"], JOINT["L_Ankle"]),
     (JOINT["R_Hip"], JOINT["R_Knee"]), (JOINT["R_Knee"], JOINT["R_Ankle"]),

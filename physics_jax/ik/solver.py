@@ -34,7 +34,16 @@ from jax.scipy.linalg import cho_solve
 
 from physics_jax.ik.fk import bone_frames
 from physics_jax.ik.init import initial_pose
-from physics_jax.ik.skeleton import FREE, JOINT, LIMITS, N_BONES, N_TARGETS, PARENT
+from physics_jax.ik.skeleton import (
+    FOOT_BOX_BONES,
+    FOOT_BOX_CORNERS,
+    FREE,
+    JOINT,
+    LIMITS,
+    N_BONES,
+    N_TARGETS,
+    PARENT,
+)
 from physics_jax.kernels.rotation import R_YZ, axis_angle_to_matrix, matrix_to_quat, quat_log
 
 N_FREE = len(FREE)
@@ -74,6 +83,7 @@ class FitOutput(NamedTuple):
     body_pose: jnp.ndarray  # (N, 23, 3)
     transl: jnp.ndarray  # (N, 3)
     joint_error: jnp.ndarray  # (N, 22) m
+    sole: jnp.ndarray  # (N,) m, z of the lowest foot-box corner
 
 
 class _Frame(NamedTuple):
@@ -306,13 +316,17 @@ def solve_frames(targets: jnp.ndarray, weights: jnp.ndarray, prev_idx: jnp.ndarr
             lambda x, y: jnp.where(active.reshape((-1,) + (1,) * (x.ndim - 1)), x, y), new, pose)
 
     pose = jax.lax.fori_loop(0, n_stages, stage, pose)
-    pos, _ = jax.vmap(forward)(pose)
+    pos, rot = jax.vmap(forward)(pose)
+    boxes = jnp.asarray(FOOT_BOX_BONES)
+    corners = jnp.einsum("nbij,bkj->nbki", rot[:, boxes], jnp.asarray(FOOT_BOX_CORNERS, dtype))
+    sole = jnp.min(corners[..., 2] + pos[:, boxes][:, :, None, 2], axis=(1, 2))
     ryz = jnp.asarray(R_YZ, dtype)
     return FitOutput(
         global_orient=_rotvec(ryz.T @ pose.root_rot),
         body_pose=_body_pose(pose.bones),
         transl=pose.root_pos @ ryz,
         joint_error=jnp.linalg.norm(pos - targets, axis=-1),
+        sole=sole,
     )
 
 

@@ -1,0 +1,70 @@
+"""Shared-data locations and synthetic joint clips for the inverse-kinematics tests.
+
+Every synthetic batch here has 72 valid frames in all (bucket 96), so that the tests share one
+compilation of the fit kernel.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from physics_jax.ik import smpl_joint_positions
+from physics_jax.ik.skeleton import LIMITS, N_TARGETS
+from physics_jax.motion.clip import SmplClip
+from physics_jax.synthetic import synthetic_clip
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+CMU = DATA / "cmu"
+AIST = DATA / "smpl_skeleton" / "aistpp_gBR_sBM_cAll_d04_mBR0_ch01"
+needs_data = pytest.mark.skipif(not CMU.is_dir(), reason=f"shared motion data absent: {DATA}")
+
+LENGTHS = np.array([24, 24, 16, 8])
+"""Frames of the synthetic batch: walk, jump, random poses, stand."""
+
+
+def random_pose_clip(frames: int, seed: int) -> SmplClip:
+    """Independent random poses: every bone's intrinsic XYZ Euler angles uniform within 80 % of
+    the fit's joint limits (capped at +-60 degrees), any root orientation, any position."""
+    rng = np.random.default_rng(seed)
+    lo = np.maximum(LIMITS[1:22, :, 0], -np.pi / 3) * 0.8
+    hi = np.minimum(LIMITS[1:22, :, 1], np.pi / 3) * 0.8
+    euler = rng.uniform(lo, hi, size=(frames, 21, 3))
+    pose = np.zeros((frames, 23, 3))
+    pose[:, :21] = Rotation.from_euler("XYZ", euler.reshape(-1, 3)).as_rotvec().reshape(
+        frames, 21, 3)
+    orient = Rotation.random(frames, random_state=seed).as_rotvec()
+    transl = rng.uniform(-1.0, 1.0, size=(frames, 3))
+    return SmplClip(orient, pose.reshape(frames, 69), transl, 30.0, source=f"random:{seed}")
+
+
+_joint_positions = jax.jit(smpl_joint_positions, static_argnames="n_bones")
+
+
+def joints_of(clip: SmplClip) -> np.ndarray:
+    """(T, 22, 3) humanoid joint positions of a clip, z-up metres."""
+    return np.asarray(_joint_positions(jnp.asarray(clip.global_orient),
+                                       jnp.asarray(clip.body_pose), jnp.asarray(clip.transl),
+                                       n_bones=N_TARGETS))
+
+
+@cache
+def synthetic_batch() -> tuple[tuple[SmplClip, ...], np.ndarray]:
+    """The clips (walk, jump, random poses, stand) and their joints (4, 24, 22, 3), each clip
+    padded with its last frame."""
+    clips = (synthetic_clip("walk", frames=24, seed=1),
+             synthetic_clip("jump", frames=24, seed=2),
+             random_pose_clip(16, seed=3),
+             synthetic_clip("stand", frames=8, seed=4))
+    joints = np.zeros((len(clips), int(LENGTHS.max()), N_TARGETS, 3))
+    for i, clip in enumerate(clips):
+        j = joints_of(clip)
+        joints[i, : len(j)] = j
+        joints[i, len(j):] = j[-1]
+    return clips, joints
