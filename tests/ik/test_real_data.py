@@ -1,0 +1,103 @@
+"""Retargeting real motion: the AIST++ SMPL skeleton (known parameters) and every CMU take."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ik_data import AIST, CMU, DATA, joints_of, needs_data
+from scipy.spatial.transform import Rotation
+
+from physics_jax.errors import MotionFormatError
+from physics_jax.ik import fit_joints
+from physics_jax.ik.convert import convert_sources
+from physics_jax.motion import load_motion
+from physics_jax.samples import make_cmu_samples
+from physics_jax.sources import load_amass_npz, load_joint_motion, resample
+
+SAMPLES = Path(make_cmu_samples.__file__).parent / "cmu"
+
+
+def _angle_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    turn = Rotation.from_rotvec(a.reshape(-1, 3)).inv() * Rotation.from_rotvec(b.reshape(-1, 3))
+    return np.degrees(turn.magnitude()).reshape(a.shape[:-1])
+
+
+@needs_data
+def test_aistpp_smpl_joints_give_back_their_parameters() -> None:
+    """The momask BVH holds the joints of known SMPL parameters on SMPL's skeleton (= the
+    humanoid's): IK must fit them exactly and find the determined rotations again."""
+    motion = load_joint_motion(f"{AIST}_smpl22_template_m.bvh")
+    motion = resample(replace(motion, positions=motion.positions[:181]), 30.0)  # 60 -> 30 fps
+    fit = fit_joints(motion.positions[None], [motion.n_frames], 30.0)
+    truth = load_amass_npz(f"{AIST}_smpl_params.npz", fps=60.0)
+    print(f"AIST++ SMPL joints: fit error {fit.fit_error_cm[0]:.3f} cm, "
+          f"scale {fit.scale[0]:.5f}")
+    assert fit.fit_error_cm[0] < 0.5 and fit.joint_error_cm.max() < 2.0
+    assert abs(fit.scale[0] - 1.0) < 1e-3
+    assert _angle_deg(truth["global_orient"][:181:2], fit.global_orient[0]).max() < 1.0
+    pose = truth["body_pose"][:181:2].reshape(-1, 23, 3)
+    fitted = fit.body_pose[0].reshape(-1, 23, 3)
+    spine = [2, 5, 8]  # Spine1..3: fixed by the spine, neck and collar joints
+    assert _angle_deg(pose[:, spine], fitted[:, spine]).max() < 3.0
+    knees = [3, 4]
+    flexion = np.degrees(np.linalg.norm(pose[:, knees], axis=-1))
+    assert np.abs(flexion - np.degrees(np.linalg.norm(fitted[:, knees], axis=-1))).max() < 5.0
+
+
+@needs_data
+def test_aistpp_npz_loads_through_load_motion() -> None:
+    path = f"{AIST}_smpl_params.npz"
+    clip = load_motion(path, assume_fps=60.0)
+    assert clip.frames == 720 and clip.fps == 60.0 and clip.body_pose.shape == (720, 69)
+    with pytest.raises(MotionFormatError) as info:
+        load_motion(path)
+    assert info.value.field == "fps"
+
+
+@pytest.fixture(scope="module")
+def cmu_rows():
+    if not CMU.is_dir():
+        pytest.skip(f"shared motion data absent: {DATA}")
+    return convert_sources(make_cmu_samples.sources(DATA), make_cmu_samples.FPS)
+
+
+@needs_data
+def test_every_cmu_take_converts_with_a_small_fit_error(cmu_rows) -> None:
+    takes = make_cmu_samples.TAKES
+    assert len(cmu_rows) == len(takes) == 14
+    print("\ntake    frames  scale  fit error cm")
+    for take, row in zip(takes, cmu_rows, strict=True):
+        print(f"{take.take:7s} {row.clip.frames:6d}  {row.scale:.3f}  {row.fit_error_cm:.2f}")
+    errors = np.array([r.fit_error_cm for r in cmu_rows])
+    print(f"mean {errors.mean():.2f} cm, max {errors.max():.2f} cm")
+    assert (errors < 3.5).all() and errors.mean() < 3.0
+    for take, row in zip(takes, cmu_rows, strict=True):
+        clip = row.clip
+        assert clip.fps == 30.0 and row.source_fps == (take.fps or 120.0)
+        assert 0.85 < row.scale < 1.05, take.take
+        for arr in (clip.global_orient, clip.body_pose, clip.transl):
+            assert np.isfinite(arr).all()
+
+
+@needs_data
+def test_shipped_samples_are_what_the_script_makes(cmu_rows) -> None:
+    for take, row in zip(make_cmu_samples.TAKES, cmu_rows, strict=True):
+        shipped = load_motion(SAMPLES / f"{take.take}.npz")
+        assert shipped.frames == row.clip.frames and shipped.fps == 30.0
+        gap = np.linalg.norm(joints_of(shipped) - joints_of(row.clip), axis=-1)
+        assert gap.mean() < 0.01, (take.take, gap.mean())  # m (float32 vs float64 fits)
+
+
+def test_shipped_samples_load_and_are_acknowledged() -> None:
+    files = sorted(SAMPLES.glob("*.npz"))
+    assert [f.stem for f in files] == sorted(t.take for t in make_cmu_samples.TAKES)
+    for f in files:
+        clip = load_motion(f)
+        assert clip.fps == 30.0 and clip.frames >= 30
+    text = (SAMPLES / "README.md").read_text()
+    assert make_cmu_samples.ACKNOWLEDGEMENT in text
+    for take in make_cmu_samples.TAKES:
+        assert f"| {take.take} | {take.description} |" in text and take.host in text
