@@ -51,15 +51,21 @@ def end_to_end(preset: str, dynamics: str, chunk: int, b: int, t: int, repeats: 
     ms = _median_ms(lambda: reward(*args), repeats, sync)
     stats = jdev.memory_stats() or {}
     bt = b * t
-    jargs = reward.prepare(*args)[0]
+    jargs = reward.prepare(*args)
     from bridge.dlpack import torch_to_jax
 
-    compiled = reward.scorer._jit.lower(*[torch_to_jax(a) for a in jargs]).compile()
+    jax_args = [torch_to_jax(a) for a in jargs]
+    compiled = reward.scorer._jit_packed.lower(*jax_args).compile()
     mem = compiled.memory_analysis()
+    kernel_ms = _median_ms(lambda: jax.block_until_ready(reward.scorer.packed(*jax_args)[1]),
+                           repeats, lambda: None)
+    exec_bytes = sum(getattr(mem, f"{k}_size_in_bytes", 0) or 0
+                     for k in ("temp", "argument", "output"))
     return {"preset": preset, "dynamics": dynamics, "chunk": chunk, "B": b, "T": t,
             "ms": ms, "frames_per_s": bt / (ms / 1e3), "compile_s": compile_s,
             "peak_bytes_per_frame": (stats.get("peak_bytes_in_use", 0) - base) / bt,
             "temp_bytes_per_frame": (getattr(mem, "temp_size_in_bytes", 0) or 0) / bt,
+            "exec_bytes_per_frame": exec_bytes / bt, "kernel_only_ms": kernel_ms,
             "reward_mean": float(out["reward"].float().mean())}
 
 
@@ -92,13 +98,93 @@ def stages(preset: str, b: int, t: int, repeats: int) -> dict:
         n = b * t
         return scorer.kernel.frames(*(x.reshape((n,) + x.shape[2:]) for x in (qpos, qvel, qacc)))
 
+    from physics_jax.kernels.masked import frame_mask
+    from physics_jax.kernels.self_collision import max_penetration
+    from physics_jax.pipeline import body_segments
+    from physics_jax.presets import v2 as v2_preset
+    from physics_jax.presets.kinematic import kinematic_axis
+
+    states = jax.jit(scorer.clip_states)(go, bp, tr, lengths, fps)
+
+    def per_clip(fn):
+        def run(go, bp, tr, lengths, fps):
+            return jax.vmap(fn)(states, lengths, 1.0 / fps)
+        return run
+
+    def kin(c, length, dt):
+        mask = frame_mask(c["com"].shape[0], length)
+        return kinematic_axis(c["bodies_pos"], c["self_penetration"], mask, length, dt, soft=True)
+
+    def self_pen(c, length, dt):
+        return max_penetration(body_segments(c["bodies_pos"], c["bodies_quat"]))
+
+    def contact_dyn(c, length, dt):
+        mask = frame_mask(c["com"].shape[0], length)
+        return v2_preset.contact_dynamic_axes(
+            c["bodies_pos"], c["bodies_quat"], c["foot_pos"], c["foot_mat"], c["com"],
+            c["root_force"], c["root_torque"], c["joint_frc"], c["joint_vel"], mask, length,
+            dt, scorer.mass)
+
     out = {}
     for name, fn in (("retarget+finite_diff", prep), ("+dynamics", dyn),
-                     ("full", scorer._score)):
+                     ("full", scorer._score), ("kinematic_axis_alone", per_clip(kin)),
+                     ("self_penetration_alone", per_clip(self_pen)),
+                     ("v2_contact_dynamic_alone", per_clip(contact_dyn))):
         f = jax.jit(fn)
         run = lambda f=f: jax.block_until_ready(f(go, bp, tr, lengths, fps))  # noqa: E731
         out[name] = _median_ms(run, repeats, lambda: None)
     return {"preset": preset, "B": b, "T": t, "stage_ms": out}
+
+
+def kernel_profile(preset: str, b: int, t: int, out_dir: str, top: int = 25) -> dict:
+    """jax.profiler trace (perfetto) of 5 scorer calls; GPU kernel time summed by kernel name."""
+    import glob
+    import gzip
+    from collections import defaultdict
+
+    from physics_jax.pipeline import BatchScorer, ScorerConfig
+
+    scorer = BatchScorer(ScorerConfig(preset=preset))
+    clips = make_clips(b, t)
+    args = [jax.device_put(np.stack([getattr(c, k) for c in clips]).astype(np.float32))
+            for k in ("global_orient", "body_pose", "transl")]
+    args[1] = args[1].reshape(b, t, 23, 3)
+    args += [jax.device_put(np.full(b, t, np.int32)), jax.device_put(np.full(b, 30.0, np.float32))]
+    jax.block_until_ready(scorer.packed(*args)[1])
+    with jax.profiler.trace(out_dir, create_perfetto_trace=True):
+        for _ in range(5):
+            jax.block_until_ready(scorer.packed(*args)[1])
+    path = sorted(glob.glob(f"{out_dir}/**/*.trace.json.gz", recursive=True))[-1]
+    with gzip.open(path) as f:
+        events = json.load(f)["traceEvents"]
+    gpu_pids = {e["pid"] for e in events if e.get("ph") == "M" and e.get("name") == "process_name"
+                and "GPU" in str(e.get("args", {}).get("name", ""))}
+    total = defaultdict(float)
+    count = defaultdict(int)
+    for e in events:
+        if e.get("ph") == "X" and e.get("pid") in gpu_pids:
+            total[e["name"]] += e.get("dur", 0.0) / 5.0
+            count[e["name"]] += 1
+    ranked = sorted(total.items(), key=lambda kv: -kv[1])
+    hlo = scorer._jit_packed.lower(*args).compile().as_text()
+    return {"preset": preset, "B": b, "T": t, "gpu_us_per_call": sum(total.values()),
+            "kernels_per_call": sum(count.values()) / 5.0,
+            "top": [{"kernel": k[:120], "us": round(v, 1), "launches": count[k] / 5.0,
+                     "hlo": _fusion_origin(hlo, k)} for k, v in ranked[:top]]}
+
+
+def _fusion_origin(hlo: str, name: str) -> str:
+    """Shape and JAX source (op_name, file:line) of a fusion in the optimized HLO text."""
+    import re
+
+    m = re.search(rf"^\s*%?{re.escape(name)} = ([^ ]+) .*$", hlo, re.MULTILINE)
+    if not m:
+        return ""
+    line = m.group(0)
+    op = re.search(r'op_name="([^"]*)"', line)
+    src = re.search(r'source_file="([^"]*)" source_line=(\d+)', line)
+    where = f"{src.group(1).split('/')[-1]}:{src.group(2)}" if src else ""
+    return f"{m.group(1)} {op.group(1)[-90:] if op else ''} {where}"
 
 
 def main() -> None:
@@ -110,6 +196,8 @@ def main() -> None:
                         help="comma list of dynamics:chunk")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--out", default="score_breakdown.json")
+    parser.add_argument("--trace", default=None, help="directory for a kernel-level profile")
+    parser.add_argument("--no-stages", action="store_true", help="skip the per-stage timings")
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     rows = []
@@ -119,8 +207,12 @@ def main() -> None:
             rows.append(end_to_end(args.preset, dyn, int(chunk), b, args.frames, args.repeats,
                                    device))
             print(json.dumps(rows[-1]), flush=True)
-        rows.append(stages(args.preset, b, args.frames, args.repeats))
-        print(json.dumps(rows[-1]), flush=True)
+        if not args.no_stages:
+            rows.append(stages(args.preset, b, args.frames, args.repeats))
+            print(json.dumps(rows[-1]), flush=True)
+        if args.trace:
+            rows.append(kernel_profile(args.preset, b, args.frames, f"{args.trace}/B{b}"))
+            print(json.dumps(rows[-1], indent=1), flush=True)
     env = {"device": str(jax.devices()[0].device_kind), "jax": jax.__version__,
            "torch": torch.__version__, "mujoco": __import__("mujoco").__version__}
     with open(args.out, "w") as f:

@@ -184,14 +184,31 @@ def agreement(preset: str, device: str, n: int = 64, t: int = 45) -> dict:
 
 
 def dlpack_gpu_check() -> dict:
+    """Zero copy both ways, and stream ordering: a tensor still being written by a long torch
+    kernel when it is handed over must be read complete (no host synchronisation in between)."""
     from bridge.dlpack import jax_to_torch, shares_memory, torch_to_jax
 
     t = torch.arange(1024, dtype=torch.float32, device="cuda")
     x = torch_to_jax(t)
-    back = jax_to_torch(x * 2)
+    y = x * 2
+    back = jax_to_torch(y)
+    stale = []
+    big = torch.randn(8192, 8192, device="cuda")
+    for _ in range(5):
+        torch.cuda.synchronize()
+        out = torch.empty(8192, 8192, device="cuda")
+        torch.matmul(big, big, out=out)  # still running when handed over
+        out.mul_(0).add_(1.0)
+        jx = torch_to_jax(out)
+        total = float(jax.numpy.sum(jx, dtype=jax.numpy.float32))
+        stale.append(total != float(8192 * 8192))
+        produced = jax.numpy.full((4096, 4096), 3.0) @ jax.numpy.eye(4096)  # JAX still running
+        tt = jax_to_torch(produced)
+        stale.append(bool((tt != 3.0).any()))
     return {"torch_to_jax_zero_copy": shares_memory(t, x),
-            "jax_to_torch_zero_copy": back.data_ptr() != 0, "values_ok": bool(
-                torch.allclose(back, t * 2))}
+            "jax_to_torch_zero_copy": back.data_ptr() == y.unsafe_buffer_pointer(),
+            "values_ok": bool(torch.allclose(back, t * 2)), "stale_reads": int(sum(stale)),
+            "ordering_trials": len(stale)}
 
 
 def profile(preset: str, b: int, t: int, out_dir: str) -> dict:

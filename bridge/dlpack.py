@@ -1,8 +1,10 @@
 """Zero-copy tensor exchange between PyTorch and JAX through DLPack (same device, no host trip).
 
-torch -> JAX: the tensor is made contiguous (no-op when it already is) and handed to
-`jax.dlpack.from_dlpack`, which asks torch to order the JAX stream after torch's pending work.
-JAX -> torch: the array is made ready (`block_until_ready`) and handed to `torch.from_dlpack`.
+Stream ordering without host synchronisation: `jax.dlpack.from_dlpack(tensor)` passes JAX's
+stream to `tensor.__dlpack__(stream=...)`, and torch makes that stream wait for its own pending
+work on the tensor; `torch.from_dlpack(array)` passes torch's current stream to
+`array.__dlpack__(stream=...)`, and JAX makes it wait until the array is computed. On the CPU the
+JAX array is made ready before it is shared.
 """
 
 from __future__ import annotations
@@ -16,14 +18,13 @@ def torch_to_jax(t: torch.Tensor) -> jax.Array:
     t = t.detach()
     if not t.is_contiguous():
         t = t.contiguous()
-    if t.is_cuda:
-        torch.cuda.current_stream(t.device).synchronize()
     return jax.dlpack.from_dlpack(t)
 
 
 def jax_to_torch(x: jax.Array) -> torch.Tensor:
-    """Share a JAX array's memory with torch, after its producer has finished."""
-    x = jax.block_until_ready(x)
+    """Share a JAX array's memory with torch, ordered after its producer."""
+    if x.devices().pop().platform == "cpu":
+        x = jax.block_until_ready(x)
     return torch.from_dlpack(x)
 
 

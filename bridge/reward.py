@@ -10,11 +10,9 @@ import torch
 
 from physics_jax.jax_setup import configure_jax
 from physics_jax.motion.batch import bucket_clips, bucket_frames
-from physics_jax.motion.clip import MIN_FRAMES
 
 configure_jax()
 
-import jax  # noqa: E402
 
 from bridge.dlpack import jax_to_torch, torch_to_jax  # noqa: E402
 from physics_jax.pipeline import BatchScorer, ScorerConfig  # noqa: E402
@@ -46,64 +44,36 @@ class PhysicsReward:
         return self.scorer.compile_count
 
     def prepare(self, global_orient, body_pose, transl, lengths, fps):
-        """Validate, pad to buckets, return float32 contiguous tensors + the valid mask (B,)."""
+        """Cast to float32 / int32, pad (B, T) to its bucket (repeating the last frame and clip),
+        return contiguous tensors on the input's device. Validation happens in the kernel."""
         device = transl.device
         b, t = transl.shape[:2]
         lengths = torch.as_tensor(lengths, device=device).to(torch.int32).reshape(b)
-        fps = torch.as_tensor(fps, device=device, dtype=torch.float32).expand(b).contiguous()
-        if body_pose.shape[-1] == 63:
-            body_pose = torch.cat([body_pose, body_pose.new_zeros(b, t, 6)], -1)
-        frames = torch.arange(t, device=device)[None] < lengths[:, None]
-        finite = torch.stack([torch.isfinite(x).all(-1)
-                              for x in (global_orient, body_pose, transl)], 0).all(0)
-        valid = (finite | ~frames).all(1) & (lengths >= MIN_FRAMES) & (lengths <= t) & (fps > 0)
-        valid &= torch.isfinite(fps)
-        keep = valid[:, None, None]
-        go = torch.where(keep, global_orient, 0.0).float()
-        bp = torch.where(keep, body_pose, 0.0).float()
-        tr = torch.where(keep, transl, 0.0).float()
-        lengths = torch.where(valid, lengths, MIN_FRAMES).to(torch.int32)
-        fps = torch.where(valid, fps, 30.0)
+        lengths = torch.where(lengths <= t, lengths, 0)  # longer than the data: invalid
+        fps = torch.as_tensor(fps, device=device, dtype=torch.float32).expand(b)
+        go, bp, tr = (x.to(torch.float32) for x in (global_orient, body_pose, transl))
+        if bp.shape[-1] == 63:
+            bp = torch.cat([bp, bp.new_zeros(b, t, 6)], -1)
         tb, bb = (bucket_frames(t), bucket_clips(b)) if self.bucket else (t, b)
-        if tb > t:  # repeat the last frame
+        if tb > t:
             idx = torch.arange(tb, device=device).clamp(max=t - 1)
             go, bp, tr = go[:, idx], bp[:, idx], tr[:, idx]
         if bb > b:
             idx = torch.arange(bb, device=device).clamp(max=b - 1)
             go, bp, tr, lengths, fps = go[idx], bp[idx], tr[idx], lengths[idx], fps[idx]
         return (go.contiguous(), bp.reshape(bb, tb, 23, 3).contiguous(), tr.contiguous(),
-                lengths.contiguous(), fps.contiguous()), valid
+                lengths.contiguous(), fps.contiguous())
 
     def __call__(self, global_orient, body_pose, transl, lengths, fps) -> dict[str, torch.Tensor]:
         b = transl.shape[0]
-        args, valid = self.prepare(global_orient, body_pose, transl, lengths, fps)
-        out = self.scorer(*[torch_to_jax(a) for a in args])
-        flat = _flatten(out)
-        result = {k: jax_to_torch(v)[:b] for k, v in flat.items()}
-        zero = torch.zeros_like(result["reward"])
-        finite = torch.isfinite(result["reward"])
-        result["valid"] = valid & finite
-        for k in list(result):
-            if k != "valid" and result[k].shape == valid.shape:
-                result[k] = torch.where(result["valid"], result[k], zero)
+        args = self.prepare(global_orient, body_pose, transl, lengths, fps)
+        keys, packed = self.scorer.packed(*[torch_to_jax(a) for a in args])
+        rows = jax_to_torch(packed)[:, :b]  # one zero-copy hand-off; rows are views
+        result = {k: rows[i] for i, k in enumerate(keys) if k != "valid"}
+        result["valid"] = rows[keys.index("valid")] > 0.5
         return result
 
     def submit(self, *args) -> Future:
         """Score in a worker thread; returns a Future of the output dict."""
         return self._pool.submit(self.__call__, *args)
 
-
-def _flatten(out: dict, prefix: str = "") -> dict:
-    flat = {}
-    for k, v in out.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            for kk, vv in v.items():
-                if isinstance(vv, dict):
-                    flat[f"{key}/{kk}"] = vv["score"]
-                    flat[f"{key}/{kk}/value"] = vv["value"]
-                else:
-                    flat[key if kk == "score" else f"{key}/{kk}"] = vv
-        elif isinstance(v, jax.Array) and v.ndim == 1:
-            flat[key] = v
-    return flat

@@ -22,7 +22,8 @@ from physics_jax.kernels.finite_diff import published_qvel_qacc, rotation_qvel_q
 from physics_jax.kernels.masked import frame_mask, masked_min
 from physics_jax.kernels.retarget import smpl_to_qpos
 from physics_jax.kernels.rotation import quat_rotate
-from physics_jax.kernels.self_collision import capsules
+from physics_jax.kernels.self_collision import capsules, max_penetration
+from physics_jax.motion.clip import MIN_FRAMES
 from physics_jax.presets import phymotion as phymotion_preset
 from physics_jax.presets import v2 as v2_preset
 from physics_jax.presets.kinematic import kinematic_axis
@@ -64,6 +65,8 @@ class BatchScorer:
         self._compiles = 0
         self._lock = threading.Lock()
         self._jit = jax.jit(self._score)
+        self._jit_packed = jax.jit(self._packed)
+        self.packed_keys: tuple[str, ...] = ()
 
     @property
     def compile_count(self) -> int:
@@ -81,6 +84,33 @@ class BatchScorer:
         return self._jit(jnp.asarray(global_orient, self.dtype), jnp.asarray(body_pose, self.dtype),
                          jnp.asarray(transl, self.dtype), jnp.asarray(lengths, jnp.int32),
                          jnp.asarray(fps, self.dtype))
+
+    def packed(self, global_orient, body_pose, transl, lengths, fps
+               ) -> tuple[tuple[str, ...], jax.Array]:
+        """As `__call__` on possibly invalid input, flattened for a zero-copy hand-off:
+        (keys, (K, B) array). Rows: `reward`, `<axis>`, `<axis>/<term>`, `<axis>/<term>/value`,
+        last `valid` (1.0 / 0.0). A clip with a non-finite value in its first `lengths` frames,
+        fewer than 3 frames or a bad fps is invalid: its rows are 0 and it cannot affect others."""
+        out = self._jit_packed(global_orient, body_pose, transl, lengths, fps)
+        return self.packed_keys, out
+
+    def _packed(self, global_orient, body_pose, transl, lengths, fps):
+        b, t = transl.shape[:2]
+        inside = jnp.arange(t)[None, :] < lengths[:, None]
+        finite = (jnp.isfinite(global_orient).all(-1) & jnp.isfinite(transl).all(-1)
+                  & jnp.isfinite(body_pose).all((-1, -2)))
+        valid = ((finite | ~inside).all(1) & (lengths >= MIN_FRAMES) & (lengths <= t)
+                 & jnp.isfinite(fps) & (fps > 0))
+        go = jnp.where(valid[:, None, None], global_orient, 0.0)
+        bp = jnp.where(valid[:, None, None, None], body_pose, 0.0)
+        tr = jnp.where(valid[:, None, None], transl, 0.0)
+        lengths = jnp.where(valid, lengths, MIN_FRAMES)
+        fps = jnp.where(valid, fps, 30.0)
+        flat = flatten_scores(self._score(go, bp, tr, lengths, fps))
+        ok = valid & jnp.isfinite(flat["reward"])
+        self.packed_keys = (*flat, "valid")
+        rows = [jnp.where(ok, v, 0.0).astype(self.dtype) for v in flat.values()]
+        return jnp.stack([*rows, ok.astype(self.dtype)])
 
     def _score(self, global_orient, body_pose, transl, lengths, fps):
         with self._lock:
@@ -104,7 +134,8 @@ class BatchScorer:
     def clip_states(self, global_orient, body_pose, transl, lengths, fps) -> dict:
         """Traceable: SMPL batch (as in `__call__`) -> per-frame state {name: (B, T, ...)}:
         qpos, body poses (SMPL bone order, m), foot boxes, com (m), root force (N, world) and
-        torque (N·m, root frame), joint forces (N·m) and velocities (rad/s)."""
+        torque (N·m, root frame), joint forces (N·m) and velocities (rad/s), deepest
+        self-penetration (m), computed over all frames at once."""
         b, t = transl.shape[:2]
         dt = 1.0 / fps
         qpos = smpl_to_qpos(global_orient, body_pose, transl, self.layout.joint_qpos_adr,
@@ -116,9 +147,11 @@ class BatchScorer:
         qvel, qacc = jax.vmap(diff)(qpos, lengths, dt)
         n = b * t
         state = self.kernel.frames(*(x.reshape((n,) + x.shape[2:]) for x in (qpos, qvel, qacc)))
-        state = jax.tree_util.tree_map(lambda x: x.reshape((b, t) + x.shape[1:]), state)
         bodies = self.layout.bone_body_ids
+        self_pen = max_penetration(body_segments(state.xpos[:, bodies], state.xquat[:, bodies]))
+        state = jax.tree_util.tree_map(lambda x: x.reshape((b, t) + x.shape[1:]), state)
         per_clip = {
+            "self_penetration": self_pen.reshape(b, t),
             "bodies_pos": state.xpos[:, :, bodies], "bodies_quat": state.xquat[:, :, bodies],
             "foot_pos": state.foot_pos, "foot_mat": state.foot_mat, "com": state.com,
             "root_force": state.qfrc[..., 0:3], "root_torque": state.qfrc[..., 3:6],
@@ -131,8 +164,7 @@ class BatchScorer:
     def _clip(self, c: dict, length, dt) -> dict:
         t_max = c["com"].shape[0]
         mask = frame_mask(t_max, length)
-        seg = body_segments(c["bodies_pos"], c["bodies_quat"])
-        kin = kinematic_axis(c["bodies_pos"], seg, mask, length, dt,
+        kin = kinematic_axis(c["bodies_pos"], c["self_penetration"], mask, length, dt,
                              soft=self.config.preset == "v2")
         if self.config.preset == "phymotion":
             feet = c["bodies_pos"][:, FOOT_IDX]
@@ -164,10 +196,27 @@ class BatchScorer:
 
 
 def body_segments(bodies_pos: jnp.ndarray, bodies_quat: jnp.ndarray) -> jnp.ndarray:
-    """Body poses (T, 24, 3) m / (T, 24, 4) -> world capsule segments (T, 24, 2, 3) m."""
+    """Body poses (..., 24, 3) m / (..., 24, 4) -> world capsule segments (..., 24, 2, 3) m."""
     seg_local, _ = capsules()
-    return bodies_pos[:, :, None, :] + quat_rotate(
-        bodies_quat[:, :, None, :], jnp.asarray(seg_local, bodies_pos.dtype)[None])
+    return bodies_pos[..., None, :] + quat_rotate(
+        bodies_quat[..., None, :], jnp.asarray(seg_local, bodies_pos.dtype))
+
+
+def flatten_scores(out: dict) -> dict:
+    """Nested scorer output -> {"reward", "<axis>", "<axis>/<term>", "<axis>/<term>/value"}:
+    the (B,) arrays only, in a fixed order."""
+    flat = {}
+    for key, v in out.items():
+        if isinstance(v, dict):
+            for kk, vv in v.items():
+                if isinstance(vv, dict):
+                    flat[f"{key}/{kk}"] = vv["score"]
+                    flat[f"{key}/{kk}/value"] = vv["value"]
+                else:
+                    flat[key if kk == "score" else f"{key}/{kk}"] = vv
+        elif v.ndim == 1:
+            flat[key] = v
+    return flat
 
 
 def _terms(terms: dict, violation: bool) -> dict:

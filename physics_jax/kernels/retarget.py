@@ -12,20 +12,22 @@ import jax.numpy as jnp
 import numpy as np
 
 from physics_jax.kernels.rotation import (
-    R_YZ,
     axis_angle_to_matrix,
+    axis_angle_to_quat,
     matrix_to_euler_xyz,
-    matrix_to_quat,
+    quat_mul,
 )
+
+# quaternion of R_YZ, the y-up -> z-up change of frame: +90 degrees about x
+Q_YZ = (np.sqrt(0.5), np.sqrt(0.5), 0.0, 0.0)
 
 
 def root_pose(global_orient: jnp.ndarray, transl: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
     """SMPL root (..., 3) axis-angle and (..., 3) translation (m, y-up) -> z-up position
     (..., 3) and quaternion (..., 4)."""
-    ryz = jnp.asarray(R_YZ, dtype=transl.dtype)
-    pos = transl @ ryz.T
-    quat = matrix_to_quat(ryz @ axis_angle_to_matrix(global_orient))
-    return pos, quat
+    pos = jnp.stack([transl[..., 0], -transl[..., 2], transl[..., 1]], -1)
+    quat = quat_mul(jnp.asarray(Q_YZ, transl.dtype), axis_angle_to_quat(global_orient))
+    return pos, quat * jnp.where(quat[..., :1] < 0, -1.0, 1.0)
 
 
 def smpl_to_qpos(global_orient: jnp.ndarray, body_pose: jnp.ndarray, transl: jnp.ndarray,
@@ -35,15 +37,14 @@ def smpl_to_qpos(global_orient: jnp.ndarray, body_pose: jnp.ndarray, transl: jnp
     `qpos_adr`: (23, 3) hinge addresses (`hinge3`) or (23,) ball quaternion addresses (`ball`).
     """
     pos, quat = root_pose(global_orient, transl)
-    rot = axis_angle_to_matrix(body_pose)
     if layout == "hinge3":
-        angles = matrix_to_euler_xyz(rot)
+        angles = matrix_to_euler_xyz(axis_angle_to_matrix(body_pose))
         nq = 7 + 69
         qpos = jnp.zeros(pos.shape[:-1] + (nq,), dtype=transl.dtype)
         qpos = qpos.at[..., np.asarray(qpos_adr).reshape(-1)].set(
             angles.reshape(angles.shape[:-2] + (69,)))
     elif layout == "ball":
-        quats = matrix_to_quat(rot)
+        quats = axis_angle_to_quat(body_pose)
         nq = 7 + 23 * 4
         qpos = jnp.zeros(pos.shape[:-1] + (nq,), dtype=transl.dtype)
         idx = (np.asarray(qpos_adr)[:, None] + np.arange(4)[None, :]).reshape(-1)

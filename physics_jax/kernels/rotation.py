@@ -11,19 +11,40 @@ import jax.numpy as jnp
 R_YZ = ((1.0, 0.0, 0.0), (0.0, 0.0, -1.0), (0.0, 1.0, 0.0))
 
 
-def axis_angle_to_matrix(aa: jnp.ndarray) -> jnp.ndarray:
-    """(..., 3) axis-angle -> (..., 3, 3) rotation matrix (Rodrigues, safe at 0)."""
-    theta2 = jnp.sum(aa * aa, axis=-1)[..., None, None]
+def _sinc_terms(theta2: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """sin(t)/t and (1 - cos t)/t^2 for t^2 = theta2, with Taylor forms near 0."""
     theta = jnp.sqrt(jnp.maximum(theta2, 1e-30))
     small = theta2 < 1e-12
     a = jnp.where(small, 1.0 - theta2 / 6.0, jnp.sin(theta) / theta)
     b = jnp.where(small, 0.5 - theta2 / 24.0, (1.0 - jnp.cos(theta)) / jnp.maximum(theta2, 1e-30))
+    return a, b
+
+
+def axis_angle_to_matrix(aa: jnp.ndarray) -> jnp.ndarray:
+    """(..., 3) axis-angle -> (..., 3, 3) rotation matrix (Rodrigues, safe at 0).
+
+    R = I + a K + b K^2 with K = [aa]x and K^2 = aa aa^T - |aa|^2 I, written elementwise.
+    """
+    theta2 = jnp.sum(aa * aa, axis=-1)
+    a, b = _sinc_terms(theta2)
+    a, b = a[..., None, None], b[..., None, None]
     x, y, z = aa[..., 0], aa[..., 1], aa[..., 2]
     zero = jnp.zeros_like(x)
     k = jnp.stack([jnp.stack([zero, -z, y], -1), jnp.stack([z, zero, -x], -1),
                    jnp.stack([-y, x, zero], -1)], -2)
     eye = jnp.eye(3, dtype=aa.dtype)
-    return eye + a * k + b * (k @ k)
+    k2 = aa[..., :, None] * aa[..., None, :] - theta2[..., None, None] * eye
+    return eye + a * k + b * k2
+
+
+def axis_angle_to_quat(aa: jnp.ndarray) -> jnp.ndarray:
+    """(..., 3) axis-angle -> (..., 4) unit quaternion with w >= 0 (same rotation)."""
+    theta2 = jnp.sum(aa * aa, axis=-1, keepdims=True)
+    theta = jnp.sqrt(jnp.maximum(theta2, 1e-30))
+    small = theta2 < 1e-12
+    half_sinc = jnp.where(small, 0.5 - theta2 / 48.0, jnp.sin(0.5 * theta) / theta)
+    q = jnp.concatenate([jnp.cos(0.5 * theta), half_sinc * aa], -1)
+    return q * jnp.where(q[..., :1] < 0, -1.0, 1.0)
 
 
 def matrix_to_quat(r: jnp.ndarray) -> jnp.ndarray:

@@ -40,30 +40,37 @@ def capsules() -> tuple[np.ndarray, np.ndarray]:
     return seg, rad
 
 
-def segment_distance(p1, q1, p2, q2) -> jnp.ndarray:
-    """Closest distance between segments p1q1 and p2q2 (..., 3), branch-free."""
+def segment_distance(p1, q1, p2, q2, axis: int = -1) -> jnp.ndarray:
+    """Closest distance between segments p1q1 and p2q2, branch-free. Points hold their x, y, z
+    along `axis` (-1: (..., 3); 0: (3, ...), the layout the batched kernel uses)."""
+
+    def dot(u, v):
+        return jnp.sum(u * v, axis)
+
+    def along(x):
+        return jnp.expand_dims(x, axis)
+
     d1, d2, r = q1 - p1, q2 - p2, p1 - p2
-    a = jnp.sum(d1 * d1, -1)
-    e = jnp.sum(d2 * d2, -1)
-    f = jnp.sum(d2 * r, -1)
-    c = jnp.sum(d1 * r, -1)
-    b = jnp.sum(d1 * d2, -1)
+    a = dot(d1, d1)
+    e = dot(d2, d2)
+    f = dot(d2, r)
+    c = dot(d1, r)
+    b = dot(d1, d2)
     eps = 1e-12
+    safe_a = jnp.where(a > eps, a, 1.0)
     denom = a * e - b * b
     s = jnp.where(denom > eps, jnp.clip((b * f - c * e) / jnp.where(denom > eps, denom, 1.0),
                                          0.0, 1.0), 0.0)
     s = jnp.where(a > eps, s, 0.0)
     t = jnp.where(e > eps, (b * s + f) / jnp.where(e > eps, e, 1.0), 0.0)
     # clamp t, then recompute s for the clamped t
-    s = jnp.where(t < 0.0, jnp.where(a > eps, jnp.clip(-c / jnp.where(a > eps, a, 1.0), 0, 1), 0),
-                  jnp.where(t > 1.0, jnp.where(a > eps, jnp.clip((b - c) / jnp.where(
-                      a > eps, a, 1.0), 0, 1), 0), s))
+    s_t0 = jnp.where(a > eps, jnp.clip(-c / safe_a, 0.0, 1.0), 0.0)
+    s_t1 = jnp.where(a > eps, jnp.clip((b - c) / safe_a, 0.0, 1.0), 0.0)
+    s = jnp.where(t < 0.0, s_t0, jnp.where(t > 1.0, s_t1, s))
     t = jnp.clip(t, 0.0, 1.0)
-    s = jnp.where(e > eps, s, jnp.where(a > eps, jnp.clip(-c / jnp.where(a > eps, a, 1.0), 0, 1),
-                                        0.0))
-    c1 = p1 + s[..., None] * d1
-    c2 = p2 + t[..., None] * d2
-    return jnp.linalg.norm(c1 - c2, axis=-1)
+    s = jnp.where(e > eps, s, s_t0)
+    gap = (p1 + along(s) * d1) - (p2 + along(t) * d2)
+    return jnp.sqrt(dot(gap, gap))
 
 
 def _rest_pose_world() -> tuple[np.ndarray, np.ndarray]:
@@ -95,11 +102,72 @@ def collision_pairs() -> np.ndarray:
     return np.array(pairs, dtype=np.int32)
 
 
-def max_penetration(seg_world: jnp.ndarray) -> jnp.ndarray:
-    """seg_world (..., 24, 2, 3) -> deepest pair penetration (...,) in m."""
+def _norm0(v: jnp.ndarray) -> jnp.ndarray:
+    return jnp.sqrt(jnp.sum(v * v, 0))
+
+
+def _clip01(x: jnp.ndarray) -> jnp.ndarray:
+    return jnp.clip(x, 0.0, 1.0)
+
+
+def _segments_distance(p1, d1, p2, d2) -> jnp.ndarray:
+    """Segments p1 + s d1, p2 + t d2 with |d1|, |d2| > 0 (known statically), (3, ...) layout.
+    Closest s for the unclamped problem, t for that s clamped, then s again for the clamped t:
+    the last pair attains the minimum distance (the problem is convex)."""
+    r = p1 - p2
+    a, e = jnp.sum(d1 * d1, 0), jnp.sum(d2 * d2, 0)
+    b, c, f = jnp.sum(d1 * d2, 0), jnp.sum(d1 * r, 0), jnp.sum(d2 * r, 0)
+    denom = a * e - b * b
+    parallel = denom <= 1e-12 * a * e
+    s = jnp.where(parallel, 0.0, _clip01((b * f - c * e) / jnp.where(parallel, 1.0, denom)))
+    t = _clip01((b * s + f) / e)
+    s = _clip01((b * t - c) / a)
+    return _norm0(r + s * d1 - t * d2)
+
+
+def _point_segment_distance(p, a, d) -> jnp.ndarray:
+    """Point p to segment a + t d with |d| > 0, (3, ...) layout."""
+    t = _clip01(jnp.sum((p - a) * d, 0) / jnp.sum(d * d, 0))
+    return _norm0(p - a - t * d)
+
+
+@lru_cache(maxsize=1)
+def _pair_groups() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Collision pairs split by shape: (segment, segment), (point, segment) with the point first,
+    (point, point); a capsule of zero length is a point."""
     pairs = collision_pairs()
+    seg, _ = capsules()
+    point = np.linalg.norm(seg[:, 1] - seg[:, 0], axis=-1) < 1e-9
+    pi, pj = point[pairs[:, 0]], point[pairs[:, 1]]
+    mixed = pairs[pi != pj]
+    mixed = np.where(point[mixed[:, :1]], mixed, mixed[:, ::-1])
+    return pairs[~pi & ~pj], mixed, pairs[pi & pj]
+
+
+def max_penetration(seg_world: jnp.ndarray) -> jnp.ndarray:
+    """seg_world (..., 24, 2, 3) -> deepest pair penetration (...,) in m.
+
+    Frames sit on the minor axis ((3, pairs, frames) arrays), so every gather copies contiguous
+    frame rows; pairs are grouped by shape so each group's distance is a short branch-free
+    formula that fuses into one kernel.
+    """
     _, rad = capsules()
-    a, b = seg_world[..., pairs[:, 0], :, :], seg_world[..., pairs[:, 1], :, :]
-    dist = segment_distance(a[..., 0, :], a[..., 1, :], b[..., 0, :], b[..., 1, :])
-    depth = jnp.maximum(rad[pairs[:, 0]] + rad[pairs[:, 1]] - dist, 0.0)
-    return jnp.max(depth, axis=-1)
+    lead = seg_world.shape[:-3]
+    seg = jnp.transpose(seg_world.reshape((-1, 24, 2, 3)), (3, 1, 2, 0))  # (3, 24, 2, M)
+    start, axis = seg[:, :, 0], seg[:, :, 1] - seg[:, :, 0]  # (3, 24, M)
+    # materialise the transposed copy (one tiled transpose) so the pair kernels read coalesced
+    start, axis = jax.lax.optimization_barrier((start, axis))
+    depth = jnp.zeros(seg.shape[-1], seg_world.dtype)
+    for kind, pairs in zip(("ss", "ps", "pp"), _pair_groups(), strict=True):
+        if len(pairs) == 0:
+            continue
+        i, j = pairs[:, 0], pairs[:, 1]
+        if kind == "ss":
+            dist = _segments_distance(start[:, i], axis[:, i], start[:, j], axis[:, j])
+        elif kind == "ps":
+            dist = _point_segment_distance(start[:, i], start[:, j], axis[:, j])
+        else:
+            dist = _norm0(start[:, i] - start[:, j])
+        reach = jnp.asarray(rad[i] + rad[j], seg_world.dtype)[:, None]
+        depth = jnp.maximum(depth, jnp.max(reach - dist, axis=0))
+    return jnp.maximum(depth, 0.0).reshape(lead)

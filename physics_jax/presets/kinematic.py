@@ -10,7 +10,6 @@ import numpy as np
 
 from physics_jax.humanoid.table import BONE_NAMES
 from physics_jax.kernels.masked import masked_mean, masked_std
-from physics_jax.kernels.self_collision import max_penetration
 from physics_jax.kernels.soft import soft_above, soft_excess
 
 LIMB_PAIRS = np.array([[BONE_NAMES.index(a), BONE_NAMES.index(b)] for a, b in (
@@ -31,9 +30,10 @@ def gradient(x: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarra
     return jnp.where(t == 0, forward, jnp.where(t == length - 1, backward, central))
 
 
-def kinematic_axis(joints: jnp.ndarray, seg_world: jnp.ndarray, mask: jnp.ndarray,
+def kinematic_axis(joints: jnp.ndarray, self_depth: jnp.ndarray, mask: jnp.ndarray,
                    length: jnp.ndarray, dt: jnp.ndarray, soft: bool) -> dict:
-    """joints (T, 24, 3) m; seg_world (T, 24, 2, 3) -> {name: (violation, physical value)}."""
+    """joints (T, 24, 3) m; self_depth (T,) deepest self-penetration per frame, m
+    (`kernels.self_collision.max_penetration`) -> {name: (violation, physical value)}."""
     bone = jnp.linalg.norm(joints[:, LIMB_PAIRS[:, 0]] - joints[:, LIMB_PAIRS[:, 1]], axis=-1)
     rel = masked_std(bone, mask) / (masked_mean(bone, mask) + 1e-6)
     limb = jnp.mean(jnp.minimum(10.0 * rel, 1.0))
@@ -58,7 +58,7 @@ def kinematic_axis(joints: jnp.ndarray, seg_world: jnp.ndarray, mask: jnp.ndarra
     else:
         jit = jnp.clip((jit_val - JITTER_OFFSET) / JITTER_SCALE, 0.0, 1.0)
 
-    depth = masked_mean(max_penetration(seg_world), mask)
+    depth = masked_mean(self_depth, mask)
     if soft:
         pen = soft_excess(depth, PEN_BASELINE, 0.03)
     else:
