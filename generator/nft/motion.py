@@ -70,32 +70,29 @@ class VideoMotionDecoder:
 
 
 class PoseMotionSource:
-    """Adapter from a `bridge.pose` estimator (returns `PoseResult`) to a `MotionSource`.
+    """Adapter from a `bridge.pose` estimator (videos -> `PoseResult`) to a `MotionSource`.
 
-    Uses `PoseResult.smpl_params` (`global_orient` (B, F, 3), `body_pose` (B, F, 63|69),
-    `transl` (B, F, 3) in SMPL's y-up world). A backend that gives joints only yields clips marked
-    invalid with the reason "pose backend gave no SMPL parameters".
+    The result's `smpl_params` become the batch (`bridge.pose.motion.to_motion_batch`); a
+    backend that gives joints only (no SMPL fit) yields every clip invalid, with the reason.
     """
 
     def __init__(self, estimator: object) -> None:
         self.estimator = estimator
 
     def __call__(self, videos: torch.Tensor, fps: float | torch.Tensor) -> MotionBatch:
+        from bridge.pose.motion import to_motion_batch
+
         result = self.estimator(videos, fps)
-        b, f = result.batch_size, result.num_frames
-        device = result.joints.device
-        params = result.smpl_params or {}
-        lengths = torch.full((b,), f, dtype=torch.int64, device=device)
-        fps_t = result.fps.to(device=device, dtype=torch.float32)
-        if not all(k in params for k in ("global_orient", "body_pose", "transl")):
+        try:
+            return to_motion_batch(result)
+        except ValueError as exc:
+            b, f = result.batch_size, result.num_frames
+            device = result.joints.device
             zeros = torch.zeros(b, f, 3, device=device)
-            return MotionBatch(zeros, torch.zeros(b, f, 63, device=device), zeros.clone(),
-                               lengths, fps_t, torch.zeros(b, dtype=torch.bool, device=device),
-                               ["pose backend gave no SMPL parameters"] * b)
-        reasons = [r or "" for r in result.reason]
-        return MotionBatch(params["global_orient"].float(), params["body_pose"].float(),
-                           params["transl"].float(), lengths, fps_t,
-                           result.valid.to(torch.bool), reasons)
+            return MotionBatch(zeros, torch.zeros(b, f, 69, device=device), zeros.clone(),
+                               torch.full((b,), f, dtype=torch.int64, device=device),
+                               result.fps.to(device=device, dtype=torch.float32),
+                               torch.zeros(b, dtype=torch.bool, device=device), [str(exc)] * b)
 
 
 def make_pose_motion_source(backend: str, options: dict | None = None) -> PoseMotionSource:

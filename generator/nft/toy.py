@@ -10,13 +10,13 @@ and optimiser move the generator's output distribution toward higher reward.
 2. u = tanh(gain * c @ P.T) with P a fixed (5, 16) Gaussian matrix (seeded) with unit rows,
    so u in (-1, 1)^5 per clip.
 3. a = u - 0.5: the amplitude of five 1 Hz oscillations s(t) = sin(2 pi t) added to the
-   standing pose of `physics_jax.synthetic` (pelvis at 0.93 m): pelvis height 0.025 a0 s m,
-   forward lean (global_orient x) 0.1 a1 s rad, both knees (x) 0.15 a2 s rad, sideways sway
-   (transl x) 0.04 a3 s m, both hips (x) 0.125 a4 s rad.
-With preset v2 the reward falls monotonically with |a| on each axis: a = 0 (standing still)
-scores 0.99, |a| = 0.5 on all five about 0.86, u = -1 (|a| = 1.5) about 0.78. The random tiny
-generator gives u near 0 +- 0.3, so rewards start near 0.86; raising them requires shifting the
-generated latents' channel means toward u = 0.5 along the five projections.
+   standing pose of `physics_jax.synthetic` (pelvis at 0.93 m): pelvis height 0.05 a0 s m,
+   forward lean (global_orient x) 0.2 a1 s rad, both knees (x) 0.3 a2 s rad, sideways sway
+   (transl x) 0.08 a3 s m, both hips (x) 0.25 a4 s rad.
+The physics reward falls as the oscillations grow (preset v2 when this was written: 1.0 at
+a = 0, i.e. standing still; about 0.85 with a = 0.5 on all five axes; about 0.76 at a = 1).
+The random tiny generator gives u near 0 +- 0.3, so rewards start near 0.82; raising them
+requires shifting the generated latents' channel means toward u = 0.5 along the projections.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from physics_jax.synthetic import L_HIP, L_KNEE, R_HIP, R_KNEE, synthetic_clip
 NUM_CONTROLS = 5
 TARGET_U = 0.5
 FREQUENCY_HZ = 1.0
-HEIGHT_M, LEAN_RAD, KNEE_RAD, SWAY_M, HIP_RAD = 0.025, 0.1, 0.15, 0.04, 0.125
+HEIGHT_M, LEAN_RAD, KNEE_RAD, SWAY_M, HIP_RAD = 0.05, 0.2, 0.3, 0.08, 0.25
 
 TOY_PROMPTS: tuple[str, ...] = (
     "a person stands still", "a man waits at a bus stop", "a woman stands and looks around",

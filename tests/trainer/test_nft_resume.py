@@ -1,0 +1,79 @@
+"""A run killed mid-epoch resumes from its last complete checkpoint to the same weights."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from nft_helpers import (
+    REPO,
+    load_weights,
+    make_trainer,
+    max_difference,
+    subprocess_env,
+    toy_config,
+    train_command,
+)
+
+from generator.nft.checkpointing import complete_checkpoints
+
+EPOCHS = 6
+SAVE = ("run.num_epochs=6", "run.save_every=2")
+
+
+class SimulatedCrash(RuntimeError):
+    pass
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, physics_registry) -> dict:  # noqa: ANN001
+    out = tmp_path_factory.mktemp("uninterrupted")
+    make_trainer(toy_config(out, *SAVE), physics_registry).fit()
+    return load_weights(out / "checkpoints" / f"checkpoint-{EPOCHS}")
+
+
+def test_crash_after_checkpoint_then_resume(tmp_path: Path, physics_registry, uninterrupted):
+    def crash(event: str, info: dict[str, int]) -> None:
+        # checkpoint-4 is written after epoch 4 (index 3); die inside epoch index 4
+        if event == "rollout_batch" and info["epoch"] == 4 and info["batch"] == 1:
+            raise SimulatedCrash
+
+    config = toy_config(tmp_path, *SAVE)
+    with pytest.raises(SimulatedCrash):
+        make_trainer(config, physics_registry, hooks=crash).fit()
+    assert [step for step, _ in complete_checkpoints(tmp_path / "checkpoints")] == [2, 4]
+    resumed = make_trainer(config, physics_registry)
+    assert resumed.resume("auto") == tmp_path / "checkpoints" / "checkpoint-4"
+    assert (resumed.global_step, resumed.epoch) == (4, 4)
+    resumed.fit()
+    final = load_weights(tmp_path / "checkpoints" / f"checkpoint-{EPOCHS}")
+    assert max_difference(final, uninterrupted) < 1e-6
+
+
+@pytest.mark.slow
+def test_sigkill_mid_run_then_resume(tmp_path: Path, physics_registry, uninterrupted):
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(train_command(f"run.output_dir={out}", *SAVE), cwd=REPO,
+                            env=subprocess_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    first = out / "checkpoints" / "checkpoint-2" / "trainer_state.json"
+    deadline = time.monotonic() + 400
+    while not first.is_file() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read()[-3000:]
+    steps = [step for step, _ in complete_checkpoints(out / "checkpoints")]
+    assert steps and steps[-1] < EPOCHS, steps  # killed before the end of the run
+    state = json.loads((out / "checkpoints" / f"checkpoint-{steps[-1]}" /
+                        "trainer_state.json").read_text())
+    resumed = make_trainer(toy_config(out, *SAVE), physics_registry)
+    resumed.fit(resume="auto")
+    assert resumed.epoch == EPOCHS and state["epoch"] == steps[-1]
+    final = load_weights(out / "checkpoints" / f"checkpoint-{EPOCHS}")
+    assert max_difference(final, uninterrupted) < 1e-6
