@@ -1,0 +1,41 @@
+"""benchmarks/rl_step.py in its --tiny CPU mode: every phase timed, JSON record written."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import pytest
+from nft_helpers import REPO
+
+
+def _load_benchmark():  # noqa: ANN202
+    spec = importlib.util.spec_from_file_location("rl_step", REPO / "benchmarks" / "rl_step.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tiny_rl_step(tmp_path: Path, physics_registry, capsys):
+    bench = _load_benchmark()
+    out = tmp_path / "rl_step.json"
+    args = bench.parse_args(["--tiny", "--json", str(out), "--warmup", "0", "--repeats", "1"])
+    record = bench.run_benchmark(args, registry=physics_registry)
+    bench.print_record(record)
+    assert json.loads(out.read_text()) == json.loads(json.dumps(record))
+    s = record["seconds"]
+    for phase in ("rollout", "decode", "physics_first_call", "physics", "train_old_ref",
+                  "train_fwd_bwd", "optimizer"):
+        assert s[phase] is not None and 0 < s[phase] < 120, (phase, s[phase])
+    if s["pose"] is None:
+        assert any(n.startswith("pose:") for n in record["notes"])
+    # tiny model: 2 blocks x (8 square 64x64 linears + ffn 64->128->64) at rank 8
+    assert record["lora_parameters_per_adapter"] == 2 * (8 * 8 * (64 + 64) + 2 * 8 * (64 + 128))
+    assert record["latent_shape"] == [16, 3, 4, 4] and record["peak_memory_gib"] == {}
+    assert 0.0 <= record["reward_mean"] <= 1.0 and math.isfinite(record["loss"])
+    expected = 16 * (s["rollout"] + s["decode"] + (s["pose"] or 0.0) + s["train_old_ref"]
+                     + s["train_fwd_bwd"]) + s["optimizer"]
+    assert record["estimated_epoch_seconds_per_gpu"] == pytest.approx(expected)
+    assert "| train_fwd_bwd |" in capsys.readouterr().out
