@@ -33,8 +33,26 @@ class SimulatedCrash(RuntimeError):
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory, physics_registry) -> dict:  # noqa: ANN001
     out = tmp_path_factory.mktemp("uninterrupted")
-    make_trainer(toy_config(out, *SAVE), physics_registry).fit()
-    return load_weights(out / "checkpoints" / f"checkpoint-{EPOCHS}")
+    config = toy_config(out, *SAVE, "run.tensorboard=True", "run.eval_every=3")
+    make_trainer(config, physics_registry).fit()
+    return {"dir": out, "weights": load_weights(out / "checkpoints" / f"checkpoint-{EPOCHS}")}
+
+
+def test_tensorboard_logs_every_component(uninterrupted):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(uninterrupted["dir"] / "tensorboard"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    for tag in ("reward/avg", "reward/phymotion_score", "reward/phymotion_score/contact",
+                "reward/phymotion_score/dynamic/torque", "reward/phymotion_score/valid",
+                "advantage/mean", "advantage/r_mean", "loss/policy", "loss/kl",
+                "train/grad_norm", "train/old_decay", "time/rollout", "time/reward",
+                "time/train_forward_backward", "eval/avg"):
+        assert tag in tags, tag
+    assert [e.step for e in events.Scalars("reward/avg")] == list(range(1, EPOCHS + 1))
+    assert [e.step for e in events.Scalars("eval/avg")] == [0, 3, 6]
+    assert "advantage/values" in events.Tags()["histograms"]
 
 
 def test_crash_after_checkpoint_then_resume(tmp_path: Path, physics_registry, uninterrupted):
@@ -52,7 +70,7 @@ def test_crash_after_checkpoint_then_resume(tmp_path: Path, physics_registry, un
     assert (resumed.global_step, resumed.epoch) == (4, 4)
     resumed.fit()
     final = load_weights(tmp_path / "checkpoints" / f"checkpoint-{EPOCHS}")
-    assert max_difference(final, uninterrupted) < 1e-6
+    assert max_difference(final, uninterrupted["weights"]) < 1e-6
 
 
 @pytest.mark.slow
@@ -76,4 +94,4 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path, physics_registry, uninterru
     resumed.fit(resume="auto")
     assert resumed.epoch == EPOCHS and state["epoch"] == steps[-1]
     final = load_weights(out / "checkpoints" / f"checkpoint-{EPOCHS}")
-    assert max_difference(final, uninterrupted) < 1e-6
+    assert max_difference(final, uninterrupted["weights"]) < 1e-6
