@@ -42,7 +42,7 @@ import torch
 from bridge.registry import MotionBatch, RewardRegistry
 from generator.config import CausalWanConfig
 from generator.lora import add_lora
-from generator.model import CausalWanModel, count_parameters
+from generator.model import CausalWanModel
 from generator.nft.loss import nft_loss
 from generator.nft.policy import PolicySet
 from generator.noise import draw_noise, seeded_generators
@@ -285,7 +285,8 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
         "jax_backend": jax.default_backend(),
         "torch": torch.__version__, "python": platform.python_version(),
         "tiny": tiny, "dtype": str(dtype).replace("torch.", ""),
-        "model_parameters": count_parameters(policy.model.get_base_model()),
+        "model_parameters": sum(p.numel() for n, p in policy.model.named_parameters()
+                                if "lora_" not in n),
         "lora_parameters_per_adapter": sum(p.numel() for p in params), "lora_rank": rank,
         "batch_size": batch, "train_batch_size": train_batch, "num_frames": frames,
         "height": height, "width": width, "latent_shape": list(shape[1:]),

@@ -34,6 +34,7 @@ def test_tiny_rl_step(tmp_path: Path, physics_registry, capsys):
     # tiny model: 2 blocks x (8 square 64x64 linears + ffn 64->128->64) at rank 8
     assert record["lora_parameters_per_adapter"] == 2 * (8 * 8 * (64 + 64) + 2 * 8 * (64 + 128))
     assert record["latent_shape"] == [16, 3, 4, 4] and record["peak_memory_gib"] == {}
+    assert record["model_parameters"] == 147_200  # the tiny CausalWanModel, LoRA excluded
     assert 0.0 <= record["reward_mean"] <= 1.0 and math.isfinite(record["loss"])
     expected = 16 * (s["rollout"] + s["decode"] + (s["pose"] or 0.0) + s["train_old_ref"]
                      + s["train_fwd_bwd"]) + s["optimizer"]
