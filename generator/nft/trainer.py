@@ -371,7 +371,7 @@ class NFTTrainer:
                                                 .mean()),
             "advantage/r_mean": float(full.r[used].mean()) if used.any() else 0.5,
             "reward/used_fraction": float(used.float().mean()),
-            "reward/group_std": float(full.rewards[used].std(unbiased=False))
+            "reward/global_std": float(full.rewards[used].std(unbiased=False))
             if used.sum() > 1 else 0.0,
         })
         return out

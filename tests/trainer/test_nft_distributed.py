@@ -43,7 +43,7 @@ def test_two_ranks_match_one_process(tmp_path: Path, physics_registry):
     # rewards and advantages are gathered over both ranks: rank 0 logs the statistics of all
     # 16 clips, exactly those of the single process
     for key in ("reward/avg", "reward/phymotion_score/contact", "advantage/abs_mean",
-                "reward/group_std"):
+                "reward/global_std"):
         assert ddp_state["metrics"][key] == pytest.approx(one_state["metrics"][key], abs=1e-6)
     ddp_weights, one_weights = load_weights(ddp_ckpt), load_weights(one_ckpt)
     moved = max(float(v.abs().max()) for k, v in one_weights.items() if "lora_B" in k)

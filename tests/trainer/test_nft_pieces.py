@@ -8,19 +8,28 @@ from pathlib import Path
 import pytest
 import torch
 from nft_helpers import toy_config
+from safetensors.torch import load_file
 
 from bridge.pose.interface import PoseResult
-from bridge.registry import RewardRegistry
+from bridge.registry import MotionBatch, RewardRegistry
 from generator.lora import add_lora
 from generator.model import CausalWanModel
-from generator.nft.checkpointing import STATE_FILE, latest_checkpoint, resolve_resume
+from generator.nft.checkpointing import (
+    STATE_FILE,
+    latest_checkpoint,
+    load_checkpoint,
+    resolve_resume,
+    save_checkpoint,
+)
 from generator.nft.config import load_config
-from generator.nft.motion import PoseMotionSource
+from generator.nft.ema import ParameterEMA
+from generator.nft.motion import MotionSource, PoseMotionSource, VideoMotionDecoder
 from generator.nft.plan import clip_generator, epoch_prompts, make_plan
 from generator.nft.policy import PolicySet
 from generator.nft.toy import TARGET_U, ToyMotionDecoder
 from generator.nft.trainer import NFTTrainer
-from generator.tiny import tiny_model_config
+from generator.tiny import build_tiny_vae, tiny_model_config
+from generator.vae import WanVAE
 from physics_jax.cli import main as phymotion_main
 
 CONFIGS = "configs/nft_causal_forcing.py"
@@ -212,3 +221,60 @@ def test_cli_prints_resolved_config_and_rejects_bad_overrides(capsys):
     assert phymotion_main(["train", "--config", f"{CONFIGS}:tiny_cpu_toy", "--override",
                            "run.nope=1"]) == 2
     assert "unknown field" in capsys.readouterr().err
+
+
+class _BrightnessSource:
+    """A `MotionSource` test double: a standing clip whose pelvis height follows the video's
+    mean brightness (one value per frame)."""
+
+    def __call__(self, videos: torch.Tensor, fps: float) -> MotionBatch:
+        b, f = videos.shape[:2]
+        transl = torch.zeros(b, f, 3)
+        transl[..., 1] = 0.93 + 0.1 * videos.mean(dim=(2, 3, 4))
+        return MotionBatch(torch.zeros(b, f, 3), torch.zeros(b, f, 69), transl,
+                           torch.full((b,), f), fps)
+
+
+def test_epoch_through_vae_decode_and_a_motion_source(tmp_path: Path):
+    def height_motion(batch):
+        return {"reward": -batch.transl[:, :, 1].std(dim=1), "valid": batch.valid}
+
+    trainer = NFTTrainer(toy_config(tmp_path))
+    source = _BrightnessSource()
+    assert isinstance(source, MotionSource)
+    trainer.parts.motion = VideoMotionDecoder(WanVAE(build_tiny_vae()), source, fps=16.0)
+    trainer.parts.registry = RewardRegistry({"height": 1.0}, {"height": height_motion})
+    metrics = trainer.run_epoch(0)
+    assert metrics["time/decode"] > 0 and metrics["time/pose"] > 0
+    assert metrics["reward/used_fraction"] == 1.0 and metrics["reward/avg"] < 0
+    assert trainer.global_step == 1
+
+
+def test_checkpoint_write_load_prune(tmp_path: Path):
+    torch.manual_seed(0)
+    policy = PolicySet(add_lora(CausalWanModel(tiny_model_config()).eval(), rank=2, alpha=2.0))
+    params = policy.trained
+    optimizer = torch.optim.AdamW(list(params.values()), lr=0.1)
+    ema = ParameterEMA(params)
+    root = tmp_path / "checkpoints"
+    for step in (1, 2, 3, 3):  # the last one re-saves step 3 over the existing folder
+        with torch.no_grad():
+            for p in params.values():
+                p.add_(float(step))
+        ema.step(params, step)
+        save_checkpoint(root, step, policy=policy, ema=ema, optimizer=optimizer,
+                        state={"global_step": step, "epoch": step}, keep_last=2)
+    assert sorted(p.name for p in root.iterdir()) == ["checkpoint-2", "checkpoint-3"]
+    saved = {k: v.detach().clone() for k, v in params.items()}
+    shadow = {k: v.clone() for k, v in ema.shadow.items()}
+    with torch.no_grad():
+        for p in [*params.values(), *policy.old.values()]:
+            p.zero_()
+    state = load_checkpoint(root / "checkpoint-3", policy=policy, ema=ParameterEMA(params),
+                            optimizer=optimizer)
+    assert state["global_step"] == 3
+    assert all(torch.equal(params[k], saved[k]) for k in params)
+    lora = load_file(str(root / "checkpoint-3" / "lora" / "adapter_model.safetensors"))
+    a_key = next(k for k in shadow if "lora_A" in k)
+    stored = next(v for k, v in lora.items() if k == a_key.replace(".default", ""))
+    torch.testing.assert_close(stored, shadow[a_key])  # lora/ holds the EMA weights
