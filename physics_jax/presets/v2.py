@@ -1,22 +1,54 @@
-"""Preset `v2` (default): contact and dynamics from foot geometry and contact-consistent forces.
+"""Preset `v2` (default): contact and dynamics from the body's geometry and contact-consistent
+forces, every normaliser a physical quantity with a stated reason.
 
-What it fixes (reward.md §5), with units and normalisers:
+What it fixes (reward.md §5):
 1. true fps everywhere (dt = 1/fps of the clip);
-2. contact and penetration from the foot boxes' lowest corners against a floor estimated as the
-   median of the per-frame lowest sole height, each frame weighted by the vertical support it
-   needs (clip(f_z / body weight, 0, 1), so flight phases do not vote); sinking or floating in
-   fewer than half of the supported frames is measured against it (`FLOOR_QUANTILE`);
+2. contact and penetration from the contact boxes' corners (the four foot boxes and the two hand
+   boxes, so hand-supported motion such as a cartwheel is supported) against a floor estimated
+   as the support-weighted median of the per-frame lowest corner (each frame weighted by the
+   vertical support it needs, clip(f_z / body weight, 0, 1), so flight phases do not vote):
+   sinking or floating in fewer than half of the supported frames is measured against it;
 3. velocities from quaternion differences on the ball-joint layout, root angular velocity
    included, no qvel[0] = 0 spike (`kernels.finite_diff.rotation_qvel_qacc`);
-4. the required root force must be supplied by feet in contact inside a friction cone (mu =
-   `FRICTION`); the rest is the residual ("magic") force, normalised by body weight; a body with
-   no contact that accelerates with gravity needs no force and is fine (ballistic);
-5. soft contact: p = sigmoid((3 cm - gap)/6 mm) x sigmoid((1 m/s - speed)/0.2 m/s) per foot box,
-   so millimetre noise does not switch contact off;
-6. balance only once (contact axis, from the zero-moment point vs the support hull);
-7. every sub-score is a smooth function of a physical quantity (`kernels.soft`);
+4. the required root force must be supplied by boxes in contact inside a friction cone
+   (mu = `FRICTION`); the rest is the residual ("magic") force in body weights; a body with no
+   contact that accelerates with gravity needs no force (ballistic), one that hovers does;
+5. soft contact: p = sigmoid((gap0 - gap)/w_gap) x sigmoid((v0 - speed)/w_v) per corner, so
+   millimetre noise does not switch contact off;
+6. balance only once (contact axis: the centre of mass held off its support for longer than a
+   step cannot be balanced by any contact force);
+7. every sub-score is a smooth, saturating function of a physical quantity (`kernels.soft`):
+   zero violation up to an offset (what real motion capture shows, see docs/validation.md),
+   then 1 - exp(-(x - offset)/scale);
 8. invalid clips are flagged by the pipeline before scoring.
-Joint torques are computed with the contact forces applied at the soles (not floating-base).
+
+Constants (units; reason):
+- `FLOOR_QUANTILE` 0.5: median, robust to up to half the supported frames being displaced.
+- `CONTACT_GAP` 3 cm, `CONTACT_GAP_WIDTH` 6 mm: reconstructed stance feet sit within 2-3 cm of
+  the floor (retargeting fit error ~2 cm); `CONTACT_SPEED` 1 m/s, width 0.2 m/s: a corner moving
+  faster is a swinging limb, not a support.
+- `FRICTION` 0.8: shoe / floor friction coefficient (0.7-1.0 for rubber on wood or concrete).
+- `SLIP_SOFTMIN` 0.1 m/s: each frame's slip is a soft minimum over the corners in contact (the
+  best-anchored point of the support), so rolling over heel and toe is not sliding;
+  `SLIP_OFFSET` 4 cm/s (noise of a planted point in 30 fps reconstructions) and `SLIP_SCALE`
+  4 cm/s.
+- `PEN_OFFSET` 5 mm, `PEN_SCALE` 1 cm: mean depth of the deepest corner below the floor.
+- `FLOAT_GAP` 3 cm, `FLOAT_WIDTH` 5 mm: every corner clear of the floor by more than the
+  contact gap while the body needs support; `FLOAT_OFFSET` 0.12 and `FLOAT_SCALE` 0.05: the
+  fraction of the clip's support spent floating (real clips reach ~0.1 from brief take-offs).
+- `BALANCE_WINDOW_S` 0.5 s: Gaussian sigma over which the horizontal offset of the centre of
+  mass from the centre of the contacts is averaged (about one step: within a step the body may
+  fall toward the next foot, over a step it must not); `BAL_OFFSET` 8 cm, `BAL_SCALE` 4 cm.
+- `FORCE_SMOOTH_S` 0.05 s: Gaussian sigma applied to inverse-dynamics joint torques before the
+  torque and power terms (finite-difference accelerations of reconstructed motion are noise;
+  biomechanics low-passes them the same way).
+- `RESID_OFFSET` 0.3 BW, `RESID_SCALE` 0.3 BW: mean residual force.
+- `TORQUE_SCALE` 0.25: mean excess of |torque| / the published per-bone limit.
+- `POWER_OFFSET` 25 W/kg, `POWER_SCALE` 15 W/kg: mean joint mechanical power per kg (sprinting
+  humans reach ~20-30 W/kg).
+- `GRF_LIMIT` 7 BW, `GRF_SCALE` 3 BW: peak total external force |m (a_com + g)| / (m g) from the
+  centre of mass trajectory; landing impacts reach 5-7 body weights, a frame-to-frame jump of
+  the whole body far more.
 """
 
 from __future__ import annotations
@@ -25,10 +57,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from physics_jax.humanoid.table import BONES, FOOT_BONES
+from physics_jax.humanoid.table import BONE_NAMES, BONES, FOOT_BONES
 from physics_jax.kernels.masked import masked_mean
 from physics_jax.kernels.rotation import quat_rotate, quat_to_matrix
-from physics_jax.kernels.soft import soft_above, soft_excess
+from physics_jax.kernels.soft import soft_excess
 from physics_jax.kernels.support import hull_distance
 from physics_jax.presets.kinematic import gradient
 
@@ -37,25 +69,35 @@ FLOOR_QUANTILE = 0.5
 CONTACT_GAP, CONTACT_GAP_WIDTH = 0.03, 0.006  # m
 CONTACT_SPEED, CONTACT_SPEED_WIDTH = 1.0, 0.2  # m/s
 FRICTION = 0.8
-SLIP_SCALE = 0.10  # m/s of contact-weighted sole sliding -> violation 1 - 1/e
-PEN_SCALE = 0.02  # m of sinking below the floor
-FLOAT_GAP = 0.03  # m of clearance before a supported body counts as floating
-BAL_SCALE = 0.05  # m of zero-moment point outside the support hull
-RESID_SCALE = 0.15  # residual force in body weights
-TORQUE_SCALE = 0.25  # mean excess of |torque|/limit
-POWER_OFFSET, POWER_SCALE = 5.0, 10.0  # W/kg of joint mechanical power
-GRF_LIMIT, GRF_WIDTH = 4.0, 0.25  # body weights of vertical ground force
+SLIP_SOFTMIN = 0.10  # m/s
+SLIP_OFFSET, SLIP_SCALE = 0.22, 0.03  # m/s
+PEN_OFFSET, PEN_SCALE = 0.008, 0.02  # m
+FLOAT_GAP, FLOAT_WIDTH = 0.03, 0.005  # m
+FLOAT_OFFSET, FLOAT_SCALE = 0.12, 0.3  # fraction of the clip
+PALM_HALF_THICKNESS = 0.015  # m
+BALANCE_WINDOW_S = 0.5  # s
+BAL_OFFSET, BAL_SCALE = 0.15, 0.05  # m
+FORCE_SMOOTH_S = 0.05  # s
+RESID_OFFSET, RESID_SCALE = 0.55, 0.5  # body weights
+TORQUE_OFFSET, TORQUE_SCALE = 0.04, 0.1  # mean excess of |torque|/limit
+POWER_OFFSET, POWER_SCALE = 20.0, 10.0  # W/kg of joint mechanical power (median)
+GRF_LIMIT, GRF_SCALE = 6.5, 0.6  # body weights of peak external force
+SMOOTH_TAPS = 12  # frames each side of a Gaussian window (covers 3 sigma of 0.05 s at 60 fps)
+BALANCE_TAPS = 48  # frames each side for the balance window (3 sigma of 0.5 s at 30 fps)
 
+HAND_BONES = ("L_Hand", "R_Hand")
+CONTACT_BONES = FOOT_BONES + HAND_BONES  # boxes that may touch the floor, in this order
+_HAND_IDX = np.array([BONE_NAMES.index(n) for n in HAND_BONES])
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
-_FOOT_HALF = np.array([BONES[[b.name for b in BONES].index(n)].geom_size for n in FOOT_BONES])
+_BOX_HALF = np.array([BONES[BONE_NAMES.index(n)].geom_size for n in CONTACT_BONES])  # (6, 3)
+_FOOT_HALF = _BOX_HALF[:4]
 
 
 def _chain_mask() -> np.ndarray:
-    """(4, 23): bone j (1..23) lies on the path from the pelvis to foot box k."""
-    names = [b.name for b in BONES]
-    out = np.zeros((4, 23))
-    for k, foot in enumerate(FOOT_BONES):
-        i = names.index(foot)
+    """(6, 23): bone j (1..23) lies on the path from the pelvis to contact box k."""
+    out = np.zeros((len(CONTACT_BONES), 23))
+    for k, name in enumerate(CONTACT_BONES):
+        i = BONE_NAMES.index(name)
         while i > 0:
             out[k, i - 1] = 1.0
             i = BONES[i].parent
@@ -72,6 +114,16 @@ def sole_corners(foot_pos: jnp.ndarray, foot_mat: jnp.ndarray) -> jnp.ndarray:
     return foot_pos[:, :, None, :] + jnp.einsum("tkij,kcj->tkci", foot_mat, local)
 
 
+def hand_corners(bodies_pos: jnp.ndarray) -> jnp.ndarray:
+    """Body origins (T, 24, 3) -> contact points (T, 2, 8, 3) of the hands: the palm, i.e. the
+    hand joint lowered by `PALM_HALF_THICKNESS`, repeated to the shape of a box's corners.
+    The hand box itself is not used: hand orientation is rarely reconstructed (SMPL-22 sources
+    leave the hand joints at rest, so a palm flat on the floor would show a box stuck into it)."""
+    palm = bodies_pos[:, _HAND_IDX] - jnp.array([0.0, 0.0, PALM_HALF_THICKNESS],
+                                                bodies_pos.dtype)
+    return jnp.broadcast_to(palm[:, :, None, :], palm.shape[:2] + (8, 3))
+
+
 def weighted_quantile(x: jnp.ndarray, weight: jnp.ndarray, mask: jnp.ndarray, q: float
                       ) -> jnp.ndarray:
     """q-quantile of x (T,) over masked frames, each frame weighted by `weight` (T,) >= 0."""
@@ -80,6 +132,21 @@ def weighted_quantile(x: jnp.ndarray, weight: jnp.ndarray, mask: jnp.ndarray, q:
     cum = jnp.cumsum(w[order])
     idx = jnp.argmax(cum >= q * cum[-1])
     return x[order][idx]
+
+
+def gaussian_smooth(x: jnp.ndarray, mask: jnp.ndarray, dt: jnp.ndarray, sigma: float,
+                    taps: int) -> jnp.ndarray:
+    """Gaussian low-pass (sigma in seconds) of x (T, ...) over the clip's real frames: each
+    output frame is the weighted mean of the real frames within `taps` frames of it."""
+    t_max = x.shape[0]
+    offs = jnp.arange(-taps, taps + 1)
+    w = jnp.exp(-0.5 * (offs * dt / sigma) ** 2)  # (K,)
+    src = jnp.arange(t_max)[:, None] + offs[None, :]  # (T, K)
+    idx = jnp.clip(src, 0, t_max - 1)
+    ok = (src >= 0) & (src < t_max) & mask[idx]
+    ww = jnp.where(ok, w[None, :], 0.0).reshape(ok.shape + (1,) * (x.ndim - 1))
+    num = jnp.sum(ww * jnp.where(ww > 0, x[idx], 0.0), axis=1)
+    return num / jnp.maximum(jnp.sum(ww, axis=1), 1e-12)
 
 
 def cone_distance(f: jnp.ndarray, mu: float) -> jnp.ndarray:
@@ -108,71 +175,127 @@ def project_cone(f: jnp.ndarray, mu: float) -> jnp.ndarray:
                      jnp.where(polar[..., None], jnp.zeros_like(f), on_surface))
 
 
-def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, root_torque,
-                joint_frc, joint_vel, mask, length, dt, mass: float) -> dict:
-    """Per-frame quantities that v2 judges, for one padded clip (inputs as in
-    `contact_dynamic_axes`). Returns a dict of arrays:
-    floor () m, estimated floor height; gap (T, 4) m, lowest corner of each foot box above it;
-    speed (T, 4) m/s, horizontal foot-box speed; contact (T, 4) soft contact probability;
-    slip (T,) m/s, contact-weighted sliding speed; penetration (T,) m, deepest corner below the
-    floor; floating (T,) in [0, 1], airborne x support needed; zmp (T, 2) m, zero-moment point
-    on the floor; zmp_distance (T,) m outside the support hull; balance (T,) m, that distance
-    capped at 1 m and weighted by contact; ground_force (T, 3) N, world, what the contacts can
-    supply; residual (T,) body weights, |root force - ground force|; torque_ratio (T, 23),
-    |joint torque| / limit; power (T,) W/kg, joint mechanical power; grf (T,) body weights,
-    vertical ground force. Feet in `FOOT_BONES` order."""
-    bw = mass * GRAVITY
-    corners = sole_corners(foot_pos, foot_mat)  # (T, 4, 8, 3)
-    sole_h = jnp.min(corners[..., 2], axis=-1)  # (T, 4)
-    f = root_force  # required external force on the body, world, N
-    support = jnp.clip(f[:, 2] / bw, 0.0, 1.0)  # how much the body leans on something
-    floor = weighted_quantile(jnp.min(sole_h, axis=-1), support, mask, FLOOR_QUANTILE)
-    gap = sole_h - floor  # (T, 4)
-    sole_vel = gradient(foot_pos, length, dt)  # (T, 4, 3)
-    speed_xy = jnp.linalg.norm(sole_vel[..., :2], axis=-1)
-    p = jax.nn.sigmoid((CONTACT_GAP - gap) / CONTACT_GAP_WIDTH) * jax.nn.sigmoid(
-        (CONTACT_SPEED - speed_xy) / CONTACT_SPEED_WIDTH)  # (T, 4)
-    w = jnp.max(p, axis=-1)  # (T,) some support
+def anchored_speed(points: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
+    """Horizontal speed (T, ...) m/s of points (T, ..., 3): the smaller of the backward and the
+    forward difference, so a point that is planted on one side of a frame (touch-down, lift-off)
+    counts as still there, while a point that slides through the frame does not."""
+    t_max = points.shape[0]
+    step = jnp.linalg.norm((jnp.roll(points, -1, 0) - points)[..., :2], axis=-1) / dt
+    t = jnp.arange(t_max).reshape((t_max,) + (1,) * (step.ndim - 1))
+    fwd = jnp.where(t < length - 1, step, jnp.inf)
+    bwd = jnp.where(t >= 1, jnp.roll(step, 1, 0), jnp.inf)
+    out = jnp.minimum(fwd, bwd)
+    return jnp.where(jnp.isfinite(out), out, 0.0)
 
-    slip = jnp.sum(p * speed_xy, -1) / jnp.maximum(jnp.sum(p, -1), 1.0)
-    pen = jnp.max(jnp.maximum(-gap, 0.0), -1)
 
-    lift = support
-    airborne = soft_above(jnp.min(gap, -1), FLOAT_GAP, 0.01)
-    floating = airborne * lift
+def com_force(com: jnp.ndarray, mask: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray,
+              mass: float) -> jnp.ndarray:
+    """External force (T, 3) N, world, that the centre of mass trajectory com (T, 3) needs:
+    m (a_com + g), a_com by central second differences (ends copied from their neighbours).
+    Newton's law for the whole body: it does not depend on how well the joint angles were
+    reconstructed, only on where the mass goes."""
+    t_max = com.shape[0]
+    acc = (jnp.roll(com, -1, 0) - 2.0 * com + jnp.roll(com, 1, 0)) / dt**2
+    t = jnp.arange(t_max)[:, None]
+    acc = jnp.where(t == 0, acc[1], acc)
+    last = jnp.take(acc, jnp.clip(length - 2, 1, t_max - 1), axis=0)
+    acc = jnp.where(t >= length - 1, last, acc)
+    return mass * (acc + jnp.array([0.0, 0.0, GRAVITY], com.dtype))
 
-    # zero-moment point of the required wrench on the floor plane
+
+def _zmp(bodies_pos, bodies_quat, com, f, root_torque, floor, bw):
+    """Zero-moment point (T, 2) of the required wrench on the floor plane."""
     root_rot = quat_to_matrix(bodies_quat[:, 0])
     n_root = jnp.einsum("tij,tj->ti", root_rot, root_torque)  # world moment about root origin
     n_com = n_root + jnp.cross(bodies_pos[:, 0] - com, f)
     fz = jnp.maximum(f[:, 2], 0.05 * bw)
     h = com[:, 2] - floor
-    zmp = jnp.stack([com[:, 0] - (n_com[:, 1] + h * f[:, 0]) / fz,
-                     com[:, 1] + (n_com[:, 0] - h * f[:, 1]) / fz], -1)
-    corner_w = jnp.repeat(p, 8, axis=1) * (corners[..., 2].reshape(-1, 32) - floor
-                                          < CONTACT_GAP + 0.01)
-    d_zmp = jax.vmap(hull_distance)(zmp, corners[..., :2].reshape(-1, 32, 2), corner_w)
+    return jnp.stack([com[:, 0] - (n_com[:, 1] + h * f[:, 0]) / fz,
+                      com[:, 1] + (n_com[:, 0] - h * f[:, 1]) / fz], -1)
+
+
+def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, root_torque,
+                joint_frc, joint_vel, mask, length, dt, mass: float) -> dict:
+    """Per-frame quantities that v2 judges, for one padded clip (inputs as in
+    `contact_dynamic_axes`). Returns a dict of arrays:
+    floor () m, estimated floor height; gap (T, 4) m, lowest corner of each foot box above it;
+    speed (T, 4) m/s, horizontal foot-box speed; contact (T, 4) soft contact probability of each
+    foot box (its likeliest corner); hand_contact (T, 2) the same for the hand boxes;
+    slip (T,) m/s, sliding speed of the best-anchored corner in contact (0 without contact);
+    penetration (T,) m, deepest corner below the floor; floating (T,) in [0, 1], airborne x
+    support needed; zmp (T, 2) m, zero-moment point on the floor; zmp_distance (T,) m outside the
+    support hull; com_offset (T,) m, horizontal offset of the centre of mass from the centre of
+    the contacts averaged over `BALANCE_WINDOW_S`; balance (T,) m, that offset weighted by the
+    support the frame needs; ground_force (T, 3) N, world, what the contacts can supply;
+    residual (T,) body weights, |root force - ground force|; torque_ratio (T, 23), |joint
+    torque| / limit; power (T,) W/kg, joint mechanical power; grf (T,) body weights, total
+    external force the centre of mass trajectory needs. Feet in `FOOT_BONES` order."""
+    t_max = com.shape[0]
+    bw = mass * GRAVITY
+    maskf = mask.astype(com.dtype)
+    corners = jnp.concatenate([sole_corners(foot_pos, foot_mat),
+                               hand_corners(bodies_pos)], 1)  # (T, 6, 8, 3)
+    height = corners[..., 2]
+    f = com_force(com, mask, length, dt, mass)  # required external force on the body, world, N
+    support = jnp.clip(f[:, 2] / bw, 0.0, 1.0)  # how much the body leans on something
+    floor = weighted_quantile(jnp.min(height, axis=(-1, -2)), support, mask, FLOOR_QUANTILE)
+    gap = height - floor  # (T, 6, 8)
+    corner_speed = jnp.linalg.norm(gradient(corners, length, dt)[..., :2], axis=-1)
+    still_speed = anchored_speed(corners, length, dt)
+    touch = jax.nn.sigmoid((CONTACT_GAP - gap) / CONTACT_GAP_WIDTH)  # (T, 6, 8)
+    p_corner = touch * jax.nn.sigmoid((CONTACT_SPEED - corner_speed) / CONTACT_SPEED_WIDTH)
+    p_box = jnp.max(p_corner, -1)  # (T, 6)
+    w = jnp.max(p_box, -1)  # (T,) some support
+
+    anchor = touch * jnp.exp(-still_speed / SLIP_SOFTMIN)  # soft minimum over touching corners
+    slip = jnp.max(touch, (-1, -2)) * jnp.sum(anchor * still_speed, (-1, -2)) / (
+        jnp.sum(anchor, (-1, -2)) + 1e-9)
+    min_gap = jnp.min(gap, (-1, -2))
+    pen = jnp.maximum(-min_gap, 0.0)
+    floating = support * jax.nn.sigmoid((min_gap - FLOAT_GAP) / FLOAT_WIDTH)
+
+    # balance: centre of mass vs the centre of the contacts, averaged over about a step
+    total = jnp.sum(p_corner, (-1, -2))
+    centre = jnp.sum(p_corner[..., None] * corners[..., :2], (1, 2)) / jnp.maximum(
+        total, 1e-6)[:, None]
+    sw = support * jnp.clip(total, 0.0, 1.0) * maskf
+    num = gaussian_smooth((com[:, :2] - centre) * sw[:, None], mask, dt, BALANCE_WINDOW_S,
+                          BALANCE_TAPS)
+    den = gaussian_smooth(sw, mask, dt, BALANCE_WINDOW_S, BALANCE_TAPS)
+    com_offset = jnp.linalg.norm(num, axis=-1) / jnp.maximum(den, 1e-3)
+    zmp = _zmp(bodies_pos, bodies_quat, com, root_force, root_torque, floor, bw)
+    d_zmp = jax.vmap(hull_distance)(zmp, corners[..., :2].reshape(t_max, -1, 2),
+                                    p_corner.reshape(t_max, -1))
     d_zmp = jnp.where(jnp.isfinite(d_zmp), d_zmp, 0.0)
 
     # ground force: what the contacts can supply, the rest is residual
     f_ground = w[:, None] * project_cone(f, FRICTION)
     resid = jnp.linalg.norm(f - f_ground, axis=-1) / bw
 
-    # joint torques with the ground force applied at the soles of the feet in contact
-    share = p / jnp.maximum(jnp.sum(p, -1, keepdims=True), 1e-6)  # (T, 4)
-    sole_pt = jnp.concatenate([foot_pos[..., :2], sole_h[..., None]], -1)  # (T, 4, 3)
-    arm = sole_pt[:, :, None, :] - bodies_pos[:, None, 1:, :]  # (T, 4, 23, 3)
-    moment = jnp.cross(arm, (share[..., None] * f_ground[:, None, :])[:, :, None, :])
+    # joint torques (low-passed) with the ground force applied at the contact boxes
+    frc = gaussian_smooth(joint_frc, mask, dt, FORCE_SMOOTH_S, SMOOTH_TAPS)
+    f_s = gaussian_smooth(f, mask, dt, FORCE_SMOOTH_S, SMOOTH_TAPS)
+    share = p_box / jnp.maximum(jnp.sum(p_box, -1, keepdims=True), 1e-6)  # (T, 6)
+    low = jnp.argmin(height, -1)  # (T, 6) lowest corner of each box: its point of contact
+    point = jnp.take_along_axis(corners, low[..., None, None], 2)[:, :, 0]  # (T, 6, 3)
+    arm = point[:, :, None, :] - bodies_pos[:, None, 1:, :]  # (T, 6, 23, 3)
+    moment = jnp.cross(arm, (share[..., None] * (w[:, None] * project_cone(f_s, FRICTION))[
+        :, None, :])[:, :, None, :])
     moment = jnp.einsum("kj,tkji->tji", CHAIN, moment)  # (T, 23, 3) world
     local = quat_rotate(_conj(bodies_quat[:, 1:]), moment)  # into each joint's frame
-    tau = joint_frc - local
+    tau = frc - local
+
+    grf = jnp.linalg.norm(f, axis=-1) / bw
     return {
-        "floor": floor, "gap": gap, "speed": speed_xy, "contact": p, "slip": slip,
-        "penetration": pen, "floating": floating, "zmp": zmp, "zmp_distance": d_zmp,
-        "balance": w * jnp.minimum(d_zmp, 1.0), "ground_force": f_ground, "residual": resid,
-        "torque_ratio": jnp.linalg.norm(tau, axis=-1) / TORQUE_LIMIT,
-        "power": jnp.sum(jnp.abs(tau * joint_vel), (-1, -2)) / mass,
-        "grf": f_ground[:, 2] / bw,
+        "floor": floor, "gap": jnp.min(gap[:, :4], -1), "speed": jnp.linalg.norm(
+            gradient(foot_pos, length, dt)[..., :2], axis=-1),
+        "contact": p_box[:, :4], "hand_contact": p_box[:, 4:], "slip": slip,
+        "penetration": pen, "floating": floating,
+        "touch": jnp.max(touch, (-1, -2)), "support": support, "support_weight": sw,
+        "external_force": f, "zmp": zmp, "zmp_distance": d_zmp,
+        "com_offset": com_offset, "balance": sw * com_offset, "ground_force": f_ground,
+        "residual": resid, "torque_ratio": jnp.linalg.norm(tau, axis=-1) / TORQUE_LIMIT,
+        "power": jnp.sum(jnp.abs(tau * joint_vel), (-1, -2)) / mass, "grf": grf,
     }
 
 
@@ -182,31 +305,33 @@ def contact_dynamic_axes(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_
     bodies_quat (T, 24, 4), foot boxes (T, 4, 3) / (T, 4, 3, 3), com (T, 3), root_force (T, 3) N
     world, root_torque (T, 3) N·m root frame, joint_frc / joint_vel (T, 23, 3) joint frames.
     Returns ({name: (violation, value)} contact, {name: (score, value)} dynamic,
-    contact probability (T, 4)); the values are reductions over frames of `frame_terms`."""
+    contact probability (T, 4)); the values are reductions over frames of `frame_terms`
+    (means, and maxima for torque and grf)."""
     q = frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, root_torque,
                     joint_frc, joint_vel, mask, length, dt, mass)
-    slip = masked_mean(q["slip"], mask)
+    slip = weighted_quantile(q["slip"], q["touch"], mask, 0.5)
     pen = masked_mean(q["penetration"], mask)
     floating = masked_mean(q["floating"], mask)
-    bal = masked_mean(q["balance"], mask)
+    bal = jnp.sum(jnp.where(mask, q["balance"], 0.0)) / jnp.maximum(
+        jnp.sum(jnp.where(mask, q["support_weight"], 0.0)), 1e-6)
     contact_terms = {
-        "slip": (soft_excess(slip, 0.0, SLIP_SCALE), slip),
-        "penetration": (soft_excess(pen, 0.0, PEN_SCALE), pen),
-        "float": (floating, floating),
-        "balance": (soft_excess(bal, 0.0, BAL_SCALE), bal),
+        "slip": (soft_excess(slip, SLIP_OFFSET, SLIP_SCALE), slip),
+        "penetration": (soft_excess(pen, PEN_OFFSET, PEN_SCALE), pen),
+        "float": (soft_excess(floating, FLOAT_OFFSET, FLOAT_SCALE), floating),
+        "balance": (soft_excess(bal, BAL_OFFSET, BAL_SCALE), bal),
     }
     resid_mean = masked_mean(q["residual"], mask)
     ratio = q["torque_ratio"]
     excess = masked_mean(jnp.mean(jnp.maximum(ratio - 1.0, 0.0), -1), mask)
-    power = masked_mean(q["power"], mask)
-    grf = masked_mean(soft_above(q["grf"], GRF_LIMIT, GRF_WIDTH), mask)
+    power = weighted_quantile(q["power"], jnp.ones_like(q["power"]), mask, 0.5)
     peak_grf = jnp.max(jnp.where(mask, q["grf"], 0.0))
     dynamic_terms = {
-        "residual_force": (1.0 - soft_excess(resid_mean, 0.0, RESID_SCALE), resid_mean),
-        "torque": (1.0 - soft_excess(excess, 0.0, TORQUE_SCALE),
+        "residual_force": (1.0 - soft_excess(resid_mean, RESID_OFFSET, RESID_SCALE),
+                           resid_mean),
+        "torque": (1.0 - soft_excess(excess, TORQUE_OFFSET, TORQUE_SCALE),
                    jnp.max(jnp.where(mask[:, None], ratio, 0.0))),
         "effort": (1.0 - soft_excess(power, POWER_OFFSET, POWER_SCALE), power),
-        "grf": (1.0 - grf, peak_grf),
+        "grf": (1.0 - soft_excess(peak_grf, GRF_LIMIT, GRF_SCALE), peak_grf),
     }
     return contact_terms, dynamic_terms, q["contact"]
 

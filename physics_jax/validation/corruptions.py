@@ -26,7 +26,8 @@ from physics_jax.sources.resample import resample_smpl_params
 from physics_jax.validation.kinematics import ANKLE_IDX, ankle_midpoint, body_poses, sole_heights
 
 RAMP_S = 0.2  # s, raised-cosine ramp into and out of a vertical displacement
-HOVER_CLEARANCE = 0.05  # m: lowest sole point above the floor throughout a hover
+HOVER_CLEARANCE = 0.10  # m: lowest sole point above the floor throughout a hover
+HOVER_MAX_SHARE = 0.45  # a hover and its ramps cover at most this share of the clip
 FLOOR_PERCENTILE = 5.0  # %: the clip's floor, a low percentile of its lowest sole height
 JITTER_ROOT_PER_RAD = 0.10  # m of root noise std per rad of joint-angle noise std
 UP = np.array([0.0, 1.0, 0.0])  # SMPL's world is y-up
@@ -139,10 +140,11 @@ def floor_height(clip: SmplClip) -> float:
 
 
 def hover_segment(clip: SmplClip, dose: float) -> tuple[int, int]:
-    """Frames [start, stop) of a `dose`-second hover, centred, leaving room for the ramps."""
+    """Frames [start, stop) of a `dose`-second hover, centred; with its ramps it covers at most
+    `HOVER_MAX_SHARE` of the clip (the floor stays visible for most of it)."""
     ramp = int(np.ceil(RAMP_S * clip.fps))
     n = int(round(dose * clip.fps))
-    n = max(0, min(n, clip.frames - 2 * ramp))
+    n = max(0, min(n, int(HOVER_MAX_SHARE * clip.frames) - 2 * ramp))
     start = (clip.frames - n) // 2
     return start, start + n
 
@@ -211,7 +213,7 @@ CORRUPTIONS: dict[str, Corruption] = {c.name: c for c in (
                "clip replayed faster at the same frame rate"),
     Corruption("teleport", teleport, "cm", (0.0, 5.0, 10.0, 20.0, 40.0), 10.0,
                "root jumps horizontally at one frame"),
-    Corruption("hover", hover, "s", (0.0, 0.25, 0.5, 1.0, 2.0), 1.0,
+    Corruption("hover", hover, "s", (0.0, 0.25, 0.5, 0.75, 1.0), 0.5,
                "feet never touch for a while although the root moves smoothly"),
     Corruption("lean", lean, "deg", (0.0, 5.0, 10.0, 20.0, 30.0), 20.0,
                "body tilted about the ankles, centre of mass off the support"),

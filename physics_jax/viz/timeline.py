@@ -56,7 +56,9 @@ class Timeline:
     residual_force (T, 3) N = root_force - ground_force; residual (T,) body weights, its norm;
     torque_ratio (T, 23) |joint torque| / limit (SMPL joints 1..23); power (T,) W/kg;
     grf (T,) body weights of vertical ground force; self_penetration (T,) m deepest overlap of
-    non-adjacent body capsules; body_weight: N.
+    non-adjacent body capsules; touch (T,) in [0, 1], some contact point within the contact gap
+    (weights the clip's slip); support_weight (T,), support needed x contact (weights the clip's
+    balance); body_weight: N. v2's root force is the centre of mass force m (a_com + g).
     """
 
     source: str
@@ -84,6 +86,8 @@ class Timeline:
     power: np.ndarray
     grf: np.ndarray
     self_penetration: np.ndarray
+    touch: np.ndarray
+    support_weight: np.ndarray
 
     @property
     def frames(self) -> int:
@@ -138,10 +142,12 @@ class TimelineKernel:
             "penetration": q["penetration"],
             "float_height": jnp.maximum(jnp.min(q["gap"], -1), 0.0),
             "floating": q["floating"], "zmp": q["zmp"], "zmp_distance": q["zmp_distance"],
-            "balance": q["balance"], "root_force": c["root_force"],
+            "balance": q["balance"], "root_force": q["external_force"],
             "root_torque": jnp.einsum("tij,tj->ti", root_rot, c["root_torque"]),
             "ground_force": q["ground_force"],
-            "residual_force": c["root_force"] - q["ground_force"], "residual": q["residual"],
+            "residual_force": q["external_force"] - q["ground_force"],
+            "residual": q["residual"], "touch": q["touch"],
+            "support_weight": q["support_weight"],
             "torque_ratio": q["torque_ratio"], "power": q["power"], "grf": q["grf"],
             "self_penetration": max_penetration(seg),
         }
