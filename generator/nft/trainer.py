@@ -20,7 +20,7 @@ import logging
 import math
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from generator.nft.components import Components, build_components
 from generator.nft.config import NFTConfig
 from generator.nft.ema import ParameterEMA, old_decay
 from generator.nft.loss import nft_loss
+from generator.nft.metrics import PhaseTimer, accumulate_rewards, reduce_means
 from generator.nft.plan import EpochPlan, clip_generator, derive_seed, make_plan
 from generator.nft.policy import PolicySet
 from generator.nft.tracking import Tracker
@@ -64,32 +65,6 @@ class Rollouts:
     rewards: dict[str, torch.Tensor]  # (n,) CPU tensors, keys as the registry gives them
     reasons: list[str]
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-class PhaseTimer:
-    """Accumulates wall seconds per phase (CUDA-synchronised)."""
-
-    def __init__(self, device: torch.device) -> None:
-        self.device = device
-        self.seconds: dict[str, float] = defaultdict(float)
-
-    @contextlib.contextmanager
-    def __call__(self, name: str) -> Iterator[None]:
-        _sync(self.device)
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            _sync(self.device)
-            self.seconds[name] += time.perf_counter() - start
-
-    def add(self, name: str, seconds: float) -> None:
-        self.seconds[name] += seconds
 
 
 class NFTTrainer:
@@ -325,8 +300,8 @@ class NFTTrainer:
                            for i in batch]
                 x0 = self._sample(batch, prompts, EVAL_EPOCH_KEY, "eval", timer)
                 result = self.parts.registry(self.parts.motion(x0))
-                _accumulate(result, sums, counts)
-        return _reduce_means(sums, counts, "eval/")
+                accumulate_rewards(result, sums, counts)
+        return reduce_means(sums, counts, "eval/")
 
     # ----------------------------------------------------------------------------- epochs
     def run_epoch(self, epoch: int) -> dict[str, float]:
@@ -354,8 +329,8 @@ class NFTTrainer:
     def _reward_metrics(self, rollouts: Rollouts, full: Advantages) -> dict[str, float]:
         sums: dict[str, float] = defaultdict(float)
         counts: dict[str, float] = defaultdict(float)
-        _accumulate(rollouts.rewards, sums, counts)
-        out = _reduce_means(sums, counts, "reward/")
+        accumulate_rewards(rollouts.rewards, sums, counts)
+        out = reduce_means(sums, counts, "reward/")
         reasons = Counter(r for r in rollouts.reasons if r)
         merged: Counter = Counter()
         for part in dist.all_gather_objects(dict(reasons)):
@@ -453,38 +428,3 @@ class NFTTrainer:
         if self.info.is_main:
             log.info("eval at step %d: reward %.4f", self.global_step,
                      metrics.get("eval/avg", float("nan")))
-
-
-def _accumulate(result: dict[str, torch.Tensor], sums: dict[str, float],
-                counts: dict[str, float]) -> None:
-    """Add sums and counts of every (n,) reward key over the clips where it is valid.
-
-    `<name>/...` keys count clips with `<name>/valid`; `avg` counts clips with `valid`;
-    `.../valid` keys are averaged over all clips (valid fractions).
-    """
-    valid = result["valid"].bool().cpu()
-    for key, value in result.items():
-        value = value.detach().cpu()
-        if key == "valid" or key.endswith("/valid"):
-            sums[key] += float(value.float().sum())
-            counts[key] += value.numel()
-            continue
-        component = key.split("/")[0]
-        mask = result.get(f"{component}/valid", valid).bool().cpu() if key != "avg" else valid
-        sums[key] += float(value.float()[mask].sum())
-        counts[key] += float(mask.sum())
-
-
-def _reduce_means(sums: dict[str, float], counts: dict[str, float], prefix: str
-                  ) -> dict[str, float]:
-    """Means over all ranks: sum of sums / sum of counts (NaN where nothing counted)."""
-    parts = dist.all_gather_objects((dict(sums), dict(counts)))
-    total_s: dict[str, float] = defaultdict(float)
-    total_c: dict[str, float] = defaultdict(float)
-    for s, c in parts:
-        for k, v in s.items():
-            total_s[k] += v
-        for k, v in c.items():
-            total_c[k] += v
-    return {prefix + k: (total_s[k] / total_c[k] if total_c[k] else float("nan"))
-            for k in sorted(total_s)}
