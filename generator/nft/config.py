@@ -214,14 +214,13 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
-        errors = []
         for arg in args:
             if arg is type(None):
                 continue
             try:
                 return _coerce(value, arg, key)
-            except (TypeError, ValueError) as exc:
-                errors.append(str(exc))
+            except (TypeError, ValueError):
+                continue
         raise TypeError(f"{key}: {value!r} does not fit {hint}")
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)

@@ -21,7 +21,7 @@ import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +64,6 @@ class Rollouts:
     prompt_index: list[int]
     rewards: dict[str, torch.Tensor]  # (n,) CPU tensors, keys as the registry gives them
     reasons: list[str]
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 class NFTTrainer:
@@ -198,9 +197,9 @@ class NFTTrainer:
         full = compute_advantages(gathered[:, 1], gathered[:, 2] > 0.5, groups,
                                   adv_clip_max=t.adv_clip_max, policy=t.invalid_policy,
                                   fixed_value=t.invalid_reward, zero=t.zero_advantages)
-        pick = idx
-        local = Advantages(full.raw[pick], full.clipped[pick], full.r[pick], full.weight[pick],
-                           full.rewards[pick])
+        # gathered rows are ordered by clip index, so row i is clip i
+        local = Advantages(full.raw[idx], full.clipped[idx], full.r[idx], full.weight[idx],
+                           full.rewards[idx])
         return full, local
 
     # ----------------------------------------------------------------------------- training
