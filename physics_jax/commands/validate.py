@@ -7,7 +7,9 @@ import shlex
 import time
 
 QUICK_FILES = 6  # --quick: this many motion files (both splits)
+QUICK_WINDOWS = 2  # --quick: windows per file
 QUICK_BATCH = 64
+TABLE_WIDTH = 132  # characters: the two presets side by side
 
 
 def register(subparsers) -> None:
@@ -17,7 +19,8 @@ def register(subparsers) -> None:
                    help="motion files or folders (default: the bundled CMU clips)")
     p.add_argument("--out", default="validation_report", help="report folder (index.html)")
     p.add_argument("--quick", action="store_true",
-                   help=f"{QUICK_FILES} files, only the neutral and the moderate dose")
+                   help=f"{QUICK_FILES} files, {QUICK_WINDOWS} windows each, two doses per "
+                        "corruption (moderate and largest) besides the neutral one")
     p.add_argument("--window", type=float, default=None,
                    help="window length in seconds (default 3.2)")
     p.add_argument("--batch-size", type=int, default=None,
@@ -33,7 +36,7 @@ def print_tables(table: list[dict]) -> None:
 
     from physics_jax.validation.metrics import AUROC_TARGET, SPEARMAN_TARGET
 
-    console = Console()
+    console = Console(width=TABLE_WIDTH)
     for split in dict.fromkeys(r["split"] for r in table):
         rows = [r for r in table if r["split"] == split]
         presets = list(dict.fromkeys(r["preset"] for r in rows))
@@ -70,10 +73,11 @@ def run(args) -> int:
     batch = args.batch_size or (QUICK_BATCH if args.quick else 256)
     t0 = time.perf_counter()
     with console.status("loading clips"):
-        real = load_real(data, max_clips=QUICK_FILES if args.quick else None, window_s=window)
+        real = load_real(data, max_clips=QUICK_FILES if args.quick else None, window_s=window,
+                         max_windows=QUICK_WINDOWS if args.quick else None)
     console.print(f"{len(real)} real windows of {window:g} s: {summary(real)}")
-    doses = ({n: (c.neutral, c.moderate) for n, c in CORRUPTIONS.items()} if args.quick
-             else None)
+    doses = ({n: (c.neutral, c.moderate, c.doses[-1]) for n, c in CORRUPTIONS.items()}
+             if args.quick else None)
     with console.status("starting") as status:
         result = run_suite(real, CORRUPTIONS, doses, batch_size=batch, device=args.device,
                            progress=lambda msg: (status.update(msg), console.log(msg)))

@@ -19,7 +19,7 @@ SPEED_LIMIT = 5.0  # m/s, published
 JITTER_OFFSET, JITTER_SCALE = 4.5, 90.0  # m/s^2, published
 # v2 (soft): normalisers set above what real motion capture shows (docs/validation.md)
 V2_SPEED_LIMIT, V2_SPEED_WIDTH = 12.0, 1.0  # m/s: a kicking foot reaches ~10-12 m/s
-V2_JITTER_OFFSET, V2_JITTER_SCALE = 45.0, 45.0  # m/s^2, mean joint acceleration (global + local)
+V2_JITTER_OFFSET, V2_JITTER_SCALE = 45.0, 100.0  # m/s^2, mean joint acceleration (global + local)
 V2_PEN_BASELINE, V2_PEN_SCALE = 0.015, 0.03  # m of mean deepest self-penetration
 PEN_BASELINE, PEN_SCALE = 0.01, 0.04  # m: 1 cm tolerated, 5 cm = fully violated
 

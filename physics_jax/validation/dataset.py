@@ -79,9 +79,11 @@ class RealSet:
 
 
 def load_real(paths: list[str | Path], max_clips: int | None = None, window_s: float = WINDOW_S,
-              held_out: tuple[str, ...] = HELD_OUT_TAKES) -> RealSet:
+              held_out: tuple[str, ...] = HELD_OUT_TAKES, max_windows: int | None = None
+              ) -> RealSet:
     """Motion files or folders -> windows at `FPS`. `max_clips` keeps that many files (sorted by
-    name, alternating between the two splits so that a quick run sees both)."""
+    name, alternating between the two splits so that a quick run sees both); `max_windows`
+    keeps at most that many windows of each file (the first ones)."""
     files = expand_paths([str(p) for p in paths])
     if max_clips is not None:
         tuning = [f for f in files if split_of(str(f), held_out) == "tuning"]
@@ -91,7 +93,7 @@ def load_real(paths: list[str | Path], max_clips: int | None = None, window_s: f
         files = files[:max_clips]
     out: list[SmplClip] = []
     for f in files:
-        out.extend(windows(at_rate(load_motion(f)), window_s))
+        out.extend(windows(at_rate(load_motion(f)), window_s)[:max_windows])
     return RealSet(out, [split_of(c.source, held_out) for c in out],
                    [take_id(c.source) for c in out])
 

@@ -31,6 +31,7 @@ img { max-width: 100%; } .note { color: #555; font-size: 0.9em; }
 def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
+    fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
@@ -81,7 +82,7 @@ def dose_curves_png(result: SuiteResult) -> str:
         ax.set_title(name)
         ax.set_xlabel(f"dose ({c.unit})")
         ax.set_ylabel("reward")
-        ax.set_ylim(0, 1.02)
+        ax.set_ylim(top=1.01)
     axes[0].legend(fontsize=7)
     return _png(fig)
 
@@ -108,7 +109,7 @@ def distributions_png(result: SuiteResult) -> str:
             body.set_facecolor(col)
         ax.set_xticks(range(1, len(labels) + 1), labels, fontsize=7)
         ax.set_title(name)
-        ax.set_ylim(0, 1.02)
+        ax.set_ylabel("reward")
     return _png(fig)
 
 

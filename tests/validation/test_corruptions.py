@@ -122,7 +122,8 @@ def test_hover_keeps_the_feet_off_the_floor_for_the_dose(walk, dose):
     ramp = int(np.ceil(RAMP_S * walk.fps))
     np.testing.assert_allclose(out.transl[:start - ramp], walk.transl[:start - ramp])
     dy = out.transl[:, 1] - walk.transl[:, 1]
-    assert np.abs(np.diff(dy, 2)).max() < 0.01  # smooth: no step in the lift
+    # smooth: a step would give a second difference as large as the lift itself
+    assert np.abs(np.diff(dy, 2)).max() < 0.2 * dy.max()
 
 
 def test_hover_is_capped_by_the_clip_length():
