@@ -3,52 +3,64 @@ forces, every normaliser a physical quantity with a stated reason.
 
 What it fixes (reward.md §5):
 1. true fps everywhere (dt = 1/fps of the clip);
-2. contact and penetration from the contact boxes' corners (the four foot boxes and the two hand
-   boxes, so hand-supported motion such as a cartwheel is supported) against a floor estimated
-   as the support-weighted median of the per-frame lowest corner (each frame weighted by the
-   vertical support it needs, clip(f_z / body weight, 0, 1), so flight phases do not vote):
-   sinking or floating in fewer than half of the supported frames is measured against it;
+2. contact and penetration from geometry: the corners of the four foot boxes and the palms (the
+   hand joints lowered by `PALM_HALF_THICKNESS`, so hand-supported motion such as a cartwheel
+   has support), against a floor estimated as the support-weighted median of the per-frame
+   lowest point (each frame weighted by the vertical support it needs, clip(f_z / body weight,
+   0, 1), so flight phases do not vote): sinking or floating in fewer than half of the supported
+   frames is measured against it;
 3. velocities from quaternion differences on the ball-joint layout, root angular velocity
    included, no qvel[0] = 0 spike (`kernels.finite_diff.rotation_qvel_qacc`);
-4. the required root force must be supplied by boxes in contact inside a friction cone
-   (mu = `FRICTION`); the rest is the residual ("magic") force in body weights; a body with no
-   contact that accelerates with gravity needs no force (ballistic), one that hovers does;
+4. the external force the body needs is m (a_com + g), from the centre of mass trajectory
+   (Newton's law for the whole body: unlike the root force of joint-space inverse dynamics it
+   does not depend on how well the joint angles were reconstructed); it must be supplied by
+   points in contact inside a friction cone (mu = `FRICTION`); the rest is the residual
+   ("magic") force in body weights; a body with no contact that falls with gravity needs no
+   force (ballistic), one that hovers does;
 5. soft contact: p = sigmoid((gap0 - gap)/w_gap) x sigmoid((v0 - speed)/w_v) per corner, so
    millimetre noise does not switch contact off;
 6. balance only once (contact axis: the centre of mass held off its support for longer than a
    step cannot be balanced by any contact force);
 7. every sub-score is a smooth, saturating function of a physical quantity (`kernels.soft`):
-   zero violation up to an offset (what real motion capture shows, see docs/validation.md),
-   then 1 - exp(-(x - offset)/scale);
+   zero violation up to an offset, then 1 - exp(-(x - offset)/scale); the offsets sit at what
+   real motion capture retargeted to the humanoid shows (the tuning split of the CMU windows,
+   docs/validation.md), so real motion scores near 1 and a violation lowers the reward;
 8. invalid clips are flagged by the pipeline before scoring.
 
-Constants (units; reason):
+Clip values (what the JSON reports) and their constants (units; reason):
+- slip (m/s): median over frames in contact (weighted by touch) of the sliding speed of the
+  best-anchored contact point, a soft minimum (`SLIP_SOFTMIN` 0.1 m/s) over touching corners of
+  the smaller of the backward and forward horizontal speed (a point planted on one side of a
+  frame counts as still: touch-down and lift-off, heel-to-toe roll and pivots are not sliding).
+  `SLIP_OFFSET` 0.22 m/s: pirouettes and 30 fps runs reach 0.1-0.23 m/s in real data;
+  `SLIP_SCALE` 0.03 m/s.
+- penetration (m): mean over frames of the deepest point below the floor. `PEN_OFFSET` 8 mm
+  (retargeting noise of the soles), `PEN_SCALE` 2 cm.
+- float (share of frames): mean over frames of support needed x no point within `FLOAT_GAP`
+  3 cm (soft, `FLOAT_WIDTH` 5 mm). `FLOAT_OFFSET` 0.12: take-offs and landings blurred by 30 fps
+  differences; `FLOAT_SCALE` 0.3.
+- balance (m): support-weighted mean of the horizontal offset of the centre of mass from the
+  centre of the contact points, both averaged over `BALANCE_WINDOW_S` 0.5 s (about one step:
+  within a step the body may fall toward the next foot, over a step it must not). `BAL_OFFSET`
+  0.15 m (half a foot length plus the humanoid's mass distribution differing from the
+  performer's), `BAL_SCALE` 5 cm.
+- residual_force (body weights): mean |external force - what the contacts can supply|.
+  `RESID_OFFSET` 0.55 BW (leaps whose retargeted centre of mass is not exactly ballistic),
+  `RESID_SCALE` 0.5 BW.
+- torque (ratio): mean excess of |joint torque| / the published per-bone limit, the torques
+  low-passed over `FORCE_SMOOTH_S` 0.05 s (finite-difference accelerations of reconstructed
+  motion are noise; biomechanics filters them the same way) and with the ground force applied
+  at the contact points. `TORQUE_OFFSET` 0.04, `TORQUE_SCALE` 0.1.
+- effort (W/kg): median over frames of joint mechanical power per kg (median: robust to frames
+  where a reconstructed joint flips). `POWER_OFFSET` 20 W/kg (sprinting humans reach 20-30),
+  `POWER_SCALE` 10 W/kg.
+- grf (body weights): peak |m (a_com + g)| / (m g). `GRF_LIMIT` 6.5 BW (landing impacts reach
+  5-7 body weights), `GRF_SCALE` 0.6 BW: a frame-to-frame jump of the whole body needs far more.
 - `FLOOR_QUANTILE` 0.5: median, robust to up to half the supported frames being displaced.
 - `CONTACT_GAP` 3 cm, `CONTACT_GAP_WIDTH` 6 mm: reconstructed stance feet sit within 2-3 cm of
   the floor (retargeting fit error ~2 cm); `CONTACT_SPEED` 1 m/s, width 0.2 m/s: a corner moving
   faster is a swinging limb, not a support.
 - `FRICTION` 0.8: shoe / floor friction coefficient (0.7-1.0 for rubber on wood or concrete).
-- `SLIP_SOFTMIN` 0.1 m/s: each frame's slip is a soft minimum over the corners in contact (the
-  best-anchored point of the support), so rolling over heel and toe is not sliding;
-  `SLIP_OFFSET` 4 cm/s (noise of a planted point in 30 fps reconstructions) and `SLIP_SCALE`
-  4 cm/s.
-- `PEN_OFFSET` 5 mm, `PEN_SCALE` 1 cm: mean depth of the deepest corner below the floor.
-- `FLOAT_GAP` 3 cm, `FLOAT_WIDTH` 5 mm: every corner clear of the floor by more than the
-  contact gap while the body needs support; `FLOAT_OFFSET` 0.12 and `FLOAT_SCALE` 0.05: the
-  fraction of the clip's support spent floating (real clips reach ~0.1 from brief take-offs).
-- `BALANCE_WINDOW_S` 0.5 s: Gaussian sigma over which the horizontal offset of the centre of
-  mass from the centre of the contacts is averaged (about one step: within a step the body may
-  fall toward the next foot, over a step it must not); `BAL_OFFSET` 8 cm, `BAL_SCALE` 4 cm.
-- `FORCE_SMOOTH_S` 0.05 s: Gaussian sigma applied to inverse-dynamics joint torques before the
-  torque and power terms (finite-difference accelerations of reconstructed motion are noise;
-  biomechanics low-passes them the same way).
-- `RESID_OFFSET` 0.3 BW, `RESID_SCALE` 0.3 BW: mean residual force.
-- `TORQUE_SCALE` 0.25: mean excess of |torque| / the published per-bone limit.
-- `POWER_OFFSET` 25 W/kg, `POWER_SCALE` 15 W/kg: mean joint mechanical power per kg (sprinting
-  humans reach ~20-30 W/kg).
-- `GRF_LIMIT` 7 BW, `GRF_SCALE` 3 BW: peak total external force |m (a_com + g)| / (m g) from the
-  centre of mass trajectory; landing impacts reach 5-7 body weights, a frame-to-frame jump of
-  the whole body far more.
 """
 
 from __future__ import annotations
@@ -86,11 +98,10 @@ SMOOTH_TAPS = 12  # frames each side of a Gaussian window (covers 3 sigma of 0.0
 BALANCE_TAPS = 48  # frames each side for the balance window (3 sigma of 0.5 s at 30 fps)
 
 HAND_BONES = ("L_Hand", "R_Hand")
-CONTACT_BONES = FOOT_BONES + HAND_BONES  # boxes that may touch the floor, in this order
+CONTACT_BONES = FOOT_BONES + HAND_BONES  # bodies that may touch the floor, in this order
 _HAND_IDX = np.array([BONE_NAMES.index(n) for n in HAND_BONES])
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
-_BOX_HALF = np.array([BONES[BONE_NAMES.index(n)].geom_size for n in CONTACT_BONES])  # (6, 3)
-_FOOT_HALF = _BOX_HALF[:4]
+_FOOT_HALF = np.array([BONES[BONE_NAMES.index(n)].geom_size for n in FOOT_BONES])  # (4, 3)
 
 
 def _chain_mask() -> np.ndarray:
