@@ -68,6 +68,11 @@ def run(args) -> int:
     from physics_jax.validation.suite import run_suite
 
     console = Console(stderr=True)
+    try:
+        import matplotlib  # noqa: F401  (the report's figures)
+    except ImportError:
+        console.print("error: phymotion validate needs matplotlib: pip install -e '.[report]'")
+        return 2
     data = args.data or [str(DEFAULT_DATA)]
     window = args.window or WINDOW_S
     batch = args.batch_size or (QUICK_BATCH if args.quick else 256)
