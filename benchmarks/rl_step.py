@@ -178,9 +178,13 @@ def pose_phase(phases: Phases, name: str, videos: torch.Tensor, fps: float,
         phases.seconds["pose"] = None
         notes.append("pose: not timed (--pose none)")
         return None
-    from bridge.pose.backends import make_pose_estimator
-    from bridge.pose.interface import PoseBackendUnavailable
-
+    try:
+        from bridge.pose.backends import make_pose_estimator
+        from bridge.pose.interface import PoseBackendUnavailable
+    except ImportError as exc:  # the pose extra (av, mediapipe) is not installed here
+        phases.seconds["pose"] = None
+        notes.append(f"pose: bridge.pose cannot be imported here ({exc}); not timed")
+        return None
     try:
         estimator = make_pose_estimator(name)
         result = phases.time("pose", lambda: estimator(videos, fps))
