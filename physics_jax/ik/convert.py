@@ -13,7 +13,7 @@ from physics_jax.errors import MotionFormatError, require_file
 from physics_jax.ik.fit import fit_joints
 from physics_jax.ik.retarget import resample_clip
 from physics_jax.motion.clip import SmplClip, make_clip
-from physics_jax.motion.readers import MOTION_SUFFIXES, load_motion
+from physics_jax.motion.readers import MOTION_SUFFIXES, expand_paths, load_motion
 from physics_jax.sources.joint_motion import JointMotion
 from physics_jax.sources.load import JOINT_SUFFIXES, load_joint_motion
 from physics_jax.sources.resample import resample
@@ -56,14 +56,7 @@ class Converted:
 def expand_sources(paths: list[str | Path]) -> list[Path]:
     """Folders become the motion files inside them (sorted, recursive; ASF skeletons are not
     motion files and are skipped)."""
-    out: list[Path] = []
-    for item in paths:
-        p = Path(item)
-        if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix.lower() in SOURCE_SUFFIXES))
-        else:
-            out.append(p)
-    return out
+    return expand_paths(paths, SOURCE_SUFFIXES)
 
 
 def default_asf(amc: Path) -> Path | None:

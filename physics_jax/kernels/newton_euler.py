@@ -241,8 +241,8 @@ def _joint_motion(tb: TreeTables, b: int, qpos, qvel, qacc, quat, pos, acc, w, d
         mat = quat_matrix(quat)
         w = matvec(mat, qvel[:, da + 3:da + 6])
         dw = matvec(mat, qacc[:, da + 3:da + 6])
-        acc = qacc[:, da:da + 3] + jnp.asarray(-tb.gravity, dt)
-        return quat, qpos[:, qa:qa + 3], acc, w, dw, jnp.swapaxes(mat, -1, -2)
+        # the parent is the world (checked in `from_model`): `acc` is its -gravity
+        return quat, qpos[:, qa:qa + 3], acc + qacc[:, da:da + 3], w, dw, jnp.swapaxes(mat, -1, -2)
     if kind == BALL:
         quat = quat_mul(quat, _normalize(qpos[:, qa:qa + 4]))
         mat = quat_matrix(quat)

@@ -85,13 +85,15 @@ def load_motion(path: str | Path, assume_fps: float | None = None) -> SmplClip:
                             f"(expected one of {', '.join(MOTION_SUFFIXES)})")
 
 
-def expand_paths(paths: list[str | Path]) -> list[Path]:
-    """Folders become the motion files inside them (sorted, recursive)."""
+def expand_paths(paths: list[str | Path], suffixes: tuple[str, ...] = MOTION_SUFFIXES
+                 ) -> list[Path]:
+    """Folders become the files inside them whose suffix is one of `suffixes` (sorted,
+    recursive); other paths are kept as given."""
     out: list[Path] = []
     for item in paths:
         p = Path(item)
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.suffix.lower() in MOTION_SUFFIXES))
+            out.extend(sorted(q for q in p.rglob("*") if q.suffix.lower() in suffixes))
         else:
             out.append(p)
     return out

@@ -13,6 +13,7 @@ frame per call (the generic path, kept to measure against).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -156,6 +157,32 @@ class FramePhysics:
             out.append(buf.reshape(nb, -1))
         return nb, *out
 
+    def _solve_blocks(self, qp: np.ndarray, qv: np.ndarray, qa: np.ndarray,
+                      force: np.ndarray) -> Iterator[int]:
+        """For each block i of K humanoids: load it, run the C calls, write its generalized forces
+        into force[i]; yields i with the block's results still in `self.data`."""
+        m, d = self.model, self.data
+        d_qpos, d_qvel, d_qacc = d.qpos, d.qvel, d.qacc
+        if self.method == "inverse":
+            d_inv = d.qfrc_inverse
+            for i in range(len(qp)):
+                d_qpos[:] = qp[i]
+                d_qvel[:] = qv[i]
+                d_qacc[:] = qa[i]
+                mujoco.mj_inverse(m, d)
+                force[i] = d_inv
+                yield i
+        else:
+            for i in range(len(qp)):
+                d_qpos[:] = qp[i]
+                d_qvel[:] = qv[i]
+                d_qacc[:] = qa[i]
+                mujoco.mj_kinematics(m, d)
+                mujoco.mj_comPos(m, d)
+                mujoco.mj_comVel(m, d)
+                mujoco.mj_rne(m, d, 1, force[i])
+                yield i
+
     def run(self, qpos: np.ndarray, qvel: np.ndarray, qacc: np.ndarray) -> FrameOutputs:
         """qpos (N, 76), qvel and qacc (N, 75) -> FrameOutputs for the N frames (N >= 1)."""
         m, d, k, n = self.model, self.data, self.copies, len(qpos)
@@ -164,27 +191,9 @@ class FramePhysics:
         xpos = self._buffer("xpos", (nb, m.nbody * 3)).reshape(nb, m.nbody, 3)
         xmat = self._buffer("xmat", (nb, m.nbody * 9)).reshape(nb, m.nbody, 9)
         com = self._buffer("com", (nb, m.nbody * 3)).reshape(nb, m.nbody, 3)
-        d_qpos, d_qvel, d_qacc = d.qpos, d.qvel, d.qacc
         d_xpos, d_xmat, d_com = d.xpos, d.xmat, d.subtree_com
-        if self.method == "inverse":
-            d_inv = d.qfrc_inverse
-            for i in range(nb):
-                d_qpos[:] = qp[i]
-                d_qvel[:] = qv[i]
-                d_qacc[:] = qa[i]
-                mujoco.mj_inverse(m, d)
-                force[i] = d_inv
-                xpos[i], xmat[i], com[i] = d_xpos, d_xmat, d_com
-        else:
-            for i in range(nb):
-                d_qpos[:] = qp[i]
-                d_qvel[:] = qv[i]
-                d_qacc[:] = qa[i]
-                mujoco.mj_kinematics(m, d)
-                mujoco.mj_comPos(m, d)
-                mujoco.mj_comVel(m, d)
-                mujoco.mj_rne(m, d, 1, force[i])
-                xpos[i], xmat[i], com[i] = d_xpos, d_xmat, d_com
+        for i in self._solve_blocks(qp, qv, qa, force):
+            xpos[i], xmat[i], com[i] = d_xpos, d_xmat, d_com
         f = force.reshape(nb * k, NV)[:n].copy()
         if self.method == "rne":
             f += self.armature * qacc
@@ -201,28 +210,12 @@ class FramePhysics:
         Returns the sum of all generalized forces (a checksum). The inputs must already be
         padded to a multiple of `copies` frames.
         """
-        m, d, k = self.model, self.data, self.copies
+        k = self.copies
         nb = len(qpos) // k
         qp, qv, qa = qpos.reshape(nb, -1), qvel.reshape(nb, -1), qacc.reshape(nb, -1)
         force = self._buffer("force", (nb * k, NV)).reshape(nb, k * NV)
-        d_qpos, d_qvel, d_qacc = d.qpos, d.qvel, d.qacc
-        if self.method == "inverse":
-            d_inv = d.qfrc_inverse
-            for i in range(nb):
-                d_qpos[:] = qp[i]
-                d_qvel[:] = qv[i]
-                d_qacc[:] = qa[i]
-                mujoco.mj_inverse(m, d)
-                force[i] = d_inv
-        else:
-            for i in range(nb):
-                d_qpos[:] = qp[i]
-                d_qvel[:] = qv[i]
-                d_qacc[:] = qa[i]
-                mujoco.mj_kinematics(m, d)
-                mujoco.mj_comPos(m, d)
-                mujoco.mj_comVel(m, d)
-                mujoco.mj_rne(m, d, 1, force[i])
+        for _ in self._solve_blocks(qp, qv, qa, force):
+            pass
         return float(force.sum())
 
 

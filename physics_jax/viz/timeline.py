@@ -21,10 +21,8 @@ from physics_jax.errors import MotionFormatError
 from physics_jax.humanoid.table import FOOT_BONES
 from physics_jax.kernels.masked import frame_mask
 from physics_jax.kernels.rotation import quat_to_matrix
-from physics_jax.kernels.self_collision import max_penetration
 from physics_jax.motion.batch import bucket_clips, bucket_frames, check_clip, pad_batch
 from physics_jax.motion.clip import SmplClip
-from physics_jax.pipeline import body_segments
 from physics_jax.presets import v2
 from physics_jax.results import clip_results
 
@@ -135,7 +133,6 @@ class TimelineKernel:
                            c["com"], c["root_force"], c["root_torque"], c["joint_frc"],
                            c["joint_vel"], mask, length, dt, self.scorer.mass)
         root_rot = quat_to_matrix(c["bodies_quat"][:, 0])
-        seg = body_segments(c["bodies_pos"], c["bodies_quat"])
         return {
             "qpos": c["qpos"], "floor": q["floor"], "com": c["com"], "contact": q["contact"],
             "gap": q["gap"], "foot_speed": q["speed"], "slip": q["slip"],
@@ -149,7 +146,7 @@ class TimelineKernel:
             "residual": q["residual"], "touch": q["touch"],
             "support_weight": q["support_weight"],
             "torque_ratio": q["torque_ratio"], "power": q["power"], "grf": q["grf"],
-            "self_penetration": max_penetration(seg),
+            "self_penetration": c["self_penetration"],
         }
 
 
