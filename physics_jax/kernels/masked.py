@@ -35,3 +35,17 @@ def masked_std(x: jnp.ndarray, mask: jnp.ndarray) -> jnp.ndarray:
 def at_frame(x: jnp.ndarray, t: jnp.ndarray) -> jnp.ndarray:
     """x[t] for a traced frame index t."""
     return jnp.take(x, jnp.clip(t, 0, x.shape[0] - 1), axis=0)
+
+
+def sustained_min(x: jnp.ndarray, mask: jnp.ndarray, dt: jnp.ndarray, hold_s: float,
+                  taps: int) -> jnp.ndarray:
+    """Running minimum of x (T, ...) over the real frames within `hold_s` seconds of each frame
+    (at most `taps` frames each side): a value counts only where it lasts, so one-frame blips
+    (a foot blurred by the frame rate at take-off or landing) drop out."""
+    t_max = x.shape[0]
+    offs = jnp.arange(-taps, taps + 1)
+    src = jnp.arange(t_max)[:, None] + offs[None, :]  # (T, K)
+    idx = jnp.clip(src, 0, t_max - 1)
+    ok = (src >= 0) & (src < t_max) & mask[idx] & (jnp.abs(offs) * dt <= hold_s + 1e-6)
+    ok = ok.reshape(ok.shape + (1,) * (x.ndim - 1))
+    return jnp.min(jnp.where(ok, x[idx], jnp.inf), axis=1)

@@ -36,9 +36,12 @@ Clip values (what the JSON reports) and their constants (units; reason):
   `SLIP_SCALE` 0.03 m/s.
 - penetration (m): mean over frames of the deepest point below the floor. `PEN_OFFSET` 8 mm
   (retargeting noise of the soles), `PEN_SCALE` 2 cm.
-- float (share of frames): mean over frames of support needed x no point within `FLOAT_GAP`
-  3 cm (soft, `FLOAT_WIDTH` 5 mm). `FLOAT_OFFSET` 0.12: take-offs and landings blurred by 30 fps
-  differences; `FLOAT_SCALE` 0.3.
+- float (m): mean over frames of support needed x how far the lowest contact point stays above
+  the floor beyond `FLOAT_GAP` 1 cm, the clearance held for `HOLD_S` 0.07 s (the smallest
+  clearance within 2 frames each side at 30 fps: a foot blurred by the frame rate at take-off or
+  landing is not a float, a body held up is). It grows with how high and how long the body is
+  held up. `FLOAT_OFFSET` 5 mm (the tuning windows' landings and supported-looking leaps),
+  `FLOAT_SCALE` 1 cm.
 - balance (m): support-weighted mean of the horizontal offset of the centre of mass from the
   centre of the contact points, both averaged over `BALANCE_WINDOW_S` 0.5 s (about one step:
   within a step the body may fall toward the next foot, over a step it must not). `BAL_OFFSET`
@@ -70,7 +73,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from physics_jax.humanoid.table import BONE_NAMES, BONES, FOOT_BONES
-from physics_jax.kernels.masked import masked_mean
+from physics_jax.kernels.masked import masked_mean, sustained_min
 from physics_jax.kernels.rotation import quat_rotate, quat_to_matrix
 from physics_jax.kernels.soft import soft_excess
 from physics_jax.kernels.support import hull_distance
@@ -84,8 +87,9 @@ FRICTION = 0.8
 SLIP_SOFTMIN = 0.10  # m/s
 SLIP_OFFSET, SLIP_SCALE = 0.22, 0.03  # m/s
 PEN_OFFSET, PEN_SCALE = 0.008, 0.02  # m
-FLOAT_GAP, FLOAT_WIDTH = 0.03, 0.005  # m
-FLOAT_OFFSET, FLOAT_SCALE = 0.12, 0.3  # fraction of the clip
+FLOAT_GAP = 0.01  # m
+FLOAT_OFFSET, FLOAT_SCALE = 0.005, 0.01  # m
+HOLD_S, HOLD_TAPS = 0.07, 4  # s, frames each side
 PALM_HALF_THICKNESS = 0.015  # m
 BALANCE_WINDOW_S = 0.5  # s
 BAL_OFFSET, BAL_SCALE = 0.15, 0.05  # m
@@ -228,19 +232,19 @@ def _zmp(bodies_pos, bodies_quat, com, f, root_torque, floor, bw):
 def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, root_torque,
                 joint_frc, joint_vel, mask, length, dt, mass: float) -> dict:
     """Per-frame quantities that v2 judges, for one padded clip (inputs as in
-    `contact_dynamic_axes`). Returns a dict of arrays:
-    floor () m, estimated floor height; gap (T, 4) m, lowest corner of each foot box above it;
-    speed (T, 4) m/s, horizontal foot-box speed; contact (T, 4) soft contact probability of each
-    foot box (its likeliest corner); hand_contact (T, 2) the same for the hand boxes;
-    slip (T,) m/s, sliding speed of the best-anchored corner in contact (0 without contact);
-    penetration (T,) m, deepest corner below the floor; floating (T,) in [0, 1], airborne x
-    support needed; zmp (T, 2) m, zero-moment point on the floor; zmp_distance (T,) m outside the
-    support hull; com_offset (T,) m, horizontal offset of the centre of mass from the centre of
-    the contacts averaged over `BALANCE_WINDOW_S`; balance (T,) m, that offset weighted by the
-    support the frame needs; ground_force (T, 3) N, world, what the contacts can supply;
-    residual (T,) body weights, |root force - ground force|; torque_ratio (T, 23), |joint
-    torque| / limit; power (T,) W/kg, joint mechanical power; grf (T,) body weights, total
-    external force the centre of mass trajectory needs. Feet in `FOOT_BONES` order."""
+    `contact_dynamic_axes`). Returns a dict of arrays: floor () m, estimated floor height; gap
+    (T, 4) m, lowest corner of each foot box above it; speed (T, 4) m/s, horizontal foot-box
+    speed; contact (T, 4) soft contact probability of each foot box (its likeliest corner);
+    hand_contact (T, 2) the same for the hand boxes; slip (T,) m/s, sliding speed of the
+    best-anchored corner in contact (0 without contact); penetration (T,) m, deepest corner
+    below the floor; floating (T,) m, support needed x sustained clearance of the lowest point
+    beyond `FLOAT_GAP`; zmp (T, 2) m, zero-moment point on the floor; zmp_distance (T,) m
+    outside the support hull; com_offset (T,) m, horizontal offset of the centre of mass from
+    the centre of the contacts averaged over `BALANCE_WINDOW_S`; balance (T,) m, that offset
+    weighted by the support the frame needs; ground_force (T, 3) N, world, what the contacts can
+    supply; residual (T,) body weights, |root force - ground force|; torque_ratio (T, 23),
+    |joint torque| / limit; power (T,) W/kg, joint mechanical power; grf (T,) body weights,
+    total external force the centre of mass trajectory needs. Feet in `FOOT_BONES` order."""
     t_max = com.shape[0]
     bw = mass * GRAVITY
     maskf = mask.astype(com.dtype)
@@ -262,8 +266,9 @@ def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, ro
     slip = jnp.max(touch, (-1, -2)) * jnp.sum(anchor * still_speed, (-1, -2)) / (
         jnp.sum(anchor, (-1, -2)) + 1e-9)
     min_gap = jnp.min(gap, (-1, -2))
+    held_gap = sustained_min(min_gap, mask, dt, HOLD_S, HOLD_TAPS)
     pen = jnp.maximum(-min_gap, 0.0)
-    floating = support * jax.nn.sigmoid((min_gap - FLOAT_GAP) / FLOAT_WIDTH)
+    floating = support * jnp.maximum(held_gap - FLOAT_GAP, 0.0)
 
     # balance: centre of mass vs the centre of the contacts, averaged over about a step
     total = jnp.sum(p_corner, (-1, -2))
@@ -351,5 +356,5 @@ def _conj(q):
     return q * jnp.array([1.0, -1.0, -1.0, -1.0], dtype=q.dtype)
 
 
-CONTACT_UNITS = {"slip": "m/s", "penetration": "m", "float": "ratio", "balance": "m"}
+CONTACT_UNITS = {"slip": "m/s", "penetration": "m", "float": "m", "balance": "m"}
 DYNAMIC_UNITS = {"residual_force": "BW", "torque": "ratio", "effort": "W/kg", "grf": "BW"}

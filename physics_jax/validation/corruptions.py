@@ -215,6 +215,6 @@ CORRUPTIONS: dict[str, Corruption] = {c.name: c for c in (
                "root jumps horizontally at one frame"),
     Corruption("hover", hover, "s", (0.0, 0.25, 0.5, 0.75, 1.0), 0.5,
                "feet never touch for a while although the root moves smoothly"),
-    Corruption("lean", lean, "deg", (0.0, 5.0, 10.0, 20.0, 30.0), 20.0,
+    Corruption("lean", lean, "deg", (0.0, 10.0, 20.0, 30.0, 40.0), 20.0,
                "body tilted about the ankles, centre of mass off the support"),
 )}

@@ -43,17 +43,17 @@ class Timeline:
     qpos (T, 99): ball-layout generalized coordinates (not shifted to the floor);
     floor: estimated floor height (m) that contact, penetration and floating are measured from;
     com (T, 3) m; contact (T, 4) soft contact probability; gap (T, 4) m, lowest corner of each
-    foot box above the floor (negative = below); foot_speed (T, 4) m/s horizontal;
-    slip (T,) m/s contact-weighted sliding speed; penetration (T,) m deepest corner below the
-    floor; float_height (T,) m clearance of the lowest sole (0 when touching or below);
-    floating (T,) in [0, 1] airborne while support is needed; zmp (T, 2) m; zmp_distance (T,) m,
-    zero-moment point outside the support hull (the balance margin, 0 inside); balance (T,) m,
-    that distance capped at 1 m and weighted by contact; root_force (T, 3) N and root_torque
-    (T, 3) N·m (world, about the pelvis origin), the external wrench inverse dynamics requires;
-    ground_force (T, 3) N, the part feet in contact can supply (friction cone);
-    residual_force (T, 3) N = root_force - ground_force; residual (T,) body weights, its norm;
-    torque_ratio (T, 23) |joint torque| / limit (SMPL joints 1..23); power (T,) W/kg;
-    grf (T,) body weights of vertical ground force; self_penetration (T,) m deepest overlap of
+    foot box above the floor (negative = below); foot_speed (T, 4) m/s horizontal; slip (T,) m/s
+    contact-weighted sliding speed; penetration (T,) m deepest corner below the floor;
+    float_height (T,) m clearance of the lowest sole (0 when touching or below); floating (T,)
+    m, support needed x sustained clearance beyond the float gap; zmp (T, 2) m; zmp_distance
+    (T,) m, zero-moment point outside the support hull (the balance margin, 0 inside); balance
+    (T,) m, that distance capped at 1 m and weighted by contact; root_force (T, 3) N and
+    root_torque (T, 3) N·m (world, about the pelvis origin), the external wrench inverse
+    dynamics requires; ground_force (T, 3) N, the part feet in contact can supply (friction
+    cone); residual_force (T, 3) N = root_force - ground_force; residual (T,) body weights, its
+    norm; torque_ratio (T, 23) |joint torque| / limit (SMPL joints 1..23); power (T,) W/kg; grf
+    (T,) body weights of vertical ground force; self_penetration (T,) m deepest overlap of
     non-adjacent body capsules; touch (T,) in [0, 1], some contact point within the contact gap
     (weights the clip's slip); support_weight (T,), support needed x contact (weights the clip's
     balance); body_weight: N. v2's root force is the centre of mass force m (a_com + g).
