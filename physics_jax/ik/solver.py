@@ -17,9 +17,12 @@ Residuals, all in metres:
 - smoothness: `smooth` x the rotation of each fitted bone relative to the same bone in the
   previous and in the next frame.
 
-Frames are solved independently (vmapped) from the analytic first guess (`ik.init`); the
-smoothness term then couples neighbouring frames through red-black passes: even frames are
-re-solved with their odd neighbours fixed, then odd frames with even ones fixed.
+Frames are solved independently (vmapped) from the analytic first guess (`ik.init`). A
+tracking sweep along each clip (`track`, a `lax.scan`) then solves every frame again from the
+previous frame's result, so that where several poses fit the joints about equally well
+(the short Spine bone folded to one side or the other) consecutive frames stay on the same
+one. Last, the smoothness term couples neighbouring frames through red-black passes: even
+frames are re-solved with their odd neighbours fixed, then odd frames with even ones fixed.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class SolverConfig:
     limit: float = 0.1
     smooth: float = 0.02
     iterations: int = 6  # Levenberg-Marquardt steps per stage
+    track: float = 0.05  # weight of the turn from the previous frame in the tracking sweep
     smooth_passes: int = 1  # red-black passes with the smoothness term
     chunk: int = 512  # frames per vmapped block (bounds the memory of the Jacobians)
 
@@ -289,6 +293,33 @@ def _body_pose(bones: jnp.ndarray) -> jnp.ndarray:
     return vec[:, _PICK]
 
 
+def track(own: Pose, targets: jnp.ndarray, sqrt_w: jnp.ndarray, start: jnp.ndarray,
+          cfg: SolverConfig) -> Pose:
+    """One sweep along the N frames in order, a `lax.scan`: each frame is solved again from
+    the previous frame's result (its own root, the previous frame's bones) with the turn from
+    the previous frame's bones weighted by `cfg.track`, and keeps that tracked pose unless its
+    own solution `own` costs less under the same weight (a frame the tracking lost, a source
+    glitch). start (N,): True where the frame before is not this frame's previous one (a
+    clip's first frame), which keeps its own solution.
+
+    Frame-by-frame solutions can land in different basins where several poses fit the joints
+    about equally well: the fit folds the 5.9 cm Spine bone to move the chest and everything
+    above it when the source's upper body has other proportions, and a fold to the left or
+    the right (or forward or back) fits alike, so frames flipped between folds (2-3 rad
+    between frames). Starting from the previous frame keeps consecutive frames on one fold."""
+    weight = jnp.asarray(cfg.track, targets.dtype)
+
+    def step(prev: jnp.ndarray, x):
+        mine, tgt, sw, begin = x
+        frame = _Frame(tgt, sw, prev, prev)
+        tracked = levenberg_marquardt(mine._replace(bones=prev), frame, weight, cfg)
+        keep = begin | (_cost(mine, frame, weight, cfg) <= _cost(tracked, frame, weight, cfg))
+        out = jax.tree_util.tree_map(lambda a, b: jnp.where(keep, a, b), mine, tracked)
+        return out.bones, out
+
+    return jax.lax.scan(step, own.bones[0], (own, targets, sqrt_w, start))[1]
+
+
 def solve_frames(targets: jnp.ndarray, weights: jnp.ndarray, prev_idx: jnp.ndarray,
                  next_idx: jnp.ndarray, parity: jnp.ndarray, cfg: SolverConfig = _DEFAULT
                  ) -> FitOutput:
@@ -296,15 +327,16 @@ def solve_frames(targets: jnp.ndarray, weights: jnp.ndarray, prev_idx: jnp.ndarr
 
     targets (N, 22, 3) m z-up; weights (N, 22) >= 0; prev_idx / next_idx (N,) the flat index
     of each frame's neighbours (itself at a clip's ends); parity (N,) 0/1 alternating along
-    each clip. N must be a multiple of min(N, cfg.chunk). Jit with `cfg` static
-    (`solve_frames_jit`).
+    each clip. The tracking sweep carries a frame's result to the next flat index when that
+    frame is its previous frame (a clip's frames end to end, in order). N must be a multiple
+    of min(N, cfg.chunk). Jit with `cfg` static (`solve_frames_jit`).
     """
     dtype = targets.dtype
     sqrt_w = jnp.sqrt(weights)
     root_pos, root_rot, local = jax.vmap(initial_pose)(targets, weights)
     pose = Pose(root_pos, root_rot, local[:, FREE - 1])
-    n_stages = 1 + 2 * cfg.smooth_passes
     chunk = int(np.gcd(targets.shape[0], cfg.chunk))
+    start = prev_idx != jnp.arange(prev_idx.shape[0]) - 1
 
     def stage(i, pose: Pose) -> Pose:
         smooth = jnp.where(i > 0, cfg.smooth, 0.0).astype(dtype)
@@ -312,10 +344,12 @@ def solve_frames(targets: jnp.ndarray, weights: jnp.ndarray, prev_idx: jnp.ndarr
         frames = _Frame(targets, sqrt_w, pose.bones[prev_idx], pose.bones[next_idx])
         new = jax.lax.map(lambda a: levenberg_marquardt(a[0], a[1], smooth, cfg),
                           (pose, frames), batch_size=chunk)
-        return jax.tree_util.tree_map(
+        new = jax.tree_util.tree_map(
             lambda x, y: jnp.where(active.reshape((-1,) + (1,) * (x.ndim - 1)), x, y), new, pose)
+        return jax.lax.cond(i == 0, lambda p: track(p, targets, sqrt_w, start, cfg),
+                            lambda p: p, new)
 
-    pose = jax.lax.fori_loop(0, n_stages, stage, pose)
+    pose = jax.lax.fori_loop(0, 1 + 2 * cfg.smooth_passes, stage, pose)
     pos, rot = jax.vmap(forward)(pose)
     boxes = jnp.asarray(FOOT_BOX_BONES)
     corners = jnp.einsum("nbij,bkj->nbki", rot[:, boxes], jnp.asarray(FOOT_BOX_CORNERS, dtype))

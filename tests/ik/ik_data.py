@@ -16,7 +16,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from physics_jax.ik import smpl_joint_positions
-from physics_jax.ik.skeleton import LIMITS, N_TARGETS
+from physics_jax.ik.skeleton import JOINT, LIMITS, N_TARGETS
 from physics_jax.motion.clip import SmplClip
 from physics_jax.synthetic import synthetic_clip
 
@@ -42,6 +42,38 @@ def random_pose_clip(frames: int, seed: int) -> SmplClip:
     orient = Rotation.random(frames, random_state=seed).as_rotvec()
     transl = rng.uniform(-1.0, 1.0, size=(frames, 3))
     return SmplClip(orient, pose.reshape(frames, 69), transl, 30.0, source=f"random:{seed}")
+
+
+def trunk_twist_walk(frames: int) -> SmplClip:
+    """The synthetic walk with the trunk twisting smoothly: Torso, Spine and Chest each turn
+    0.25 sin(2 pi 0.6 t) rad about their vertical (y) axis."""
+    clip = synthetic_clip("walk", frames=frames, seed=6)
+    t = np.arange(frames) / clip.fps
+    pose = clip.body_pose.reshape(frames, 23, 3).copy()
+    for name in ("Torso", "Spine", "Chest"):
+        pose[:, JOINT[name] - 1, 1] = 0.25 * np.sin(2 * np.pi * 0.6 * t)
+    return SmplClip(clip.global_orient, pose.reshape(frames, 69), clip.transl, clip.fps,
+                    source="synthetic:trunk-twist-walk")
+
+
+def short_thorax(joints: np.ndarray, upper: float = 0.8) -> np.ndarray:
+    """(T, 22, 3) joints with the proportions of CMU's cgspeed BVH skeletons: a zero-length
+    thorax (Spine3 on Spine2) and the neck, head, collars and arms (joints 12-21) `upper`
+    times their size about Spine3."""
+    out = joints.copy()
+    spine, chest = JOINT["Spine"], JOINT["Chest"]
+    above = np.arange(JOINT["Neck"], N_TARGETS)
+    out[:, above] = joints[:, spine, None] + upper * (joints[:, above] - joints[:, chest, None])
+    out[:, chest] = joints[:, spine]
+    return out
+
+
+def angular_speeds(body_pose: np.ndarray, fps: float) -> np.ndarray:
+    """(T - 1, 23) rad/s: each bone's turn between consecutive frames of body_pose (T, 69)."""
+    rot = Rotation.from_rotvec(body_pose.reshape(-1, 3)).as_matrix().reshape(-1, 23, 3, 3)
+    turn = Rotation.from_matrix(
+        np.einsum("tbji,tbjk->tbik", rot[:-1], rot[1:]).reshape(-1, 3, 3))
+    return turn.magnitude().reshape(-1, 23) * fps
 
 
 _joint_positions = jax.jit(smpl_joint_positions, static_argnames="n_bones")
