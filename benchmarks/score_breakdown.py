@@ -51,13 +51,12 @@ def end_to_end(preset: str, dynamics: str, chunk: int, b: int, t: int, repeats: 
     ms = _median_ms(lambda: reward(*args), repeats, sync)
     stats = jdev.memory_stats() or {}
     bt = b * t
-    jargs = reward.prepare(*args)
     from bridge.dlpack import torch_to_jax
 
-    jax_args = [torch_to_jax(a) for a in jargs]
-    compiled = reward.scorer._jit_packed.lower(*jax_args).compile()
+    buf = torch_to_jax(reward.prepare(*args))
+    compiled = reward.scorer._jit_buffer.lower(buf).compile()
     mem = compiled.memory_analysis()
-    kernel_ms = _median_ms(lambda: jax.block_until_ready(reward.scorer.packed(*jax_args)[1]),
+    kernel_ms = _median_ms(lambda: jax.block_until_ready(reward.scorer.packed_buffer(buf)[1]),
                            repeats, lambda: None)
     exec_bytes = sum(getattr(mem, f"{k}_size_in_bytes", 0) or 0
                      for k in ("temp", "argument", "output"))
@@ -192,7 +191,7 @@ def main() -> None:
     parser.add_argument("--preset", default="v2")
     parser.add_argument("--batches", default="1024,4096", help="comma list of B")
     parser.add_argument("--frames", type=int, default=45, help="T")
-    parser.add_argument("--configs", default="lean:65536,lean:16384,mjx:16384",
+    parser.add_argument("--configs", default="lean:32768,lean:65536,mjx:16384",
                         help="comma list of dynamics:chunk")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--out", default="score_breakdown.json")

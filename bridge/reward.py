@@ -43,32 +43,35 @@ class PhysicsReward:
     def compile_count(self) -> int:
         return self.scorer.compile_count
 
-    def prepare(self, global_orient, body_pose, transl, lengths, fps):
-        """Cast to float32 / int32, pad (B, T) to its bucket (repeating the last frame and clip),
-        return contiguous tensors on the input's device. Validation happens in the kernel."""
+    def prepare(self, global_orient, body_pose, transl, lengths, fps) -> torch.Tensor:
+        """Cast to float32, pad (B, T) to its bucket (repeating the last frame and clip) and pack
+        the batch into one contiguous (B', T' * 75 + 2) tensor on the input's device, the layout
+        of `BatchScorer.packed_buffer`: per clip its frames' global_orient, body_pose (23 joints)
+        and transl, then its length and fps. Validation happens in the kernel."""
         device = transl.device
         b, t = transl.shape[:2]
         lengths = torch.as_tensor(lengths, device=device).to(torch.int32).reshape(b)
         lengths = torch.where(lengths <= t, lengths, 0)  # longer than the data: invalid
         fps = torch.as_tensor(fps, device=device, dtype=torch.float32).expand(b)
-        go, bp, tr = (x.to(torch.float32) for x in (global_orient, body_pose, transl))
+        bp = body_pose.to(torch.float32).reshape(b, t, -1)
+        parts = [global_orient.to(torch.float32), bp, transl.to(torch.float32)]
         if bp.shape[-1] == 63:
-            bp = torch.cat([bp, bp.new_zeros(b, t, 6)], -1)
+            parts.insert(2, bp.new_zeros(b, t, 6))
+        frames = torch.cat(parts, -1)  # (B, T, 75)
         tb, bb = (bucket_frames(t), bucket_clips(b)) if self.bucket else (t, b)
         if tb > t:
-            idx = torch.arange(tb, device=device).clamp(max=t - 1)
-            go, bp, tr = go[:, idx], bp[:, idx], tr[:, idx]
+            frames = frames[:, torch.arange(tb, device=device).clamp(max=t - 1)]
         if bb > b:
             idx = torch.arange(bb, device=device).clamp(max=b - 1)
-            go, bp, tr, lengths, fps = go[idx], bp[idx], tr[idx], lengths[idx], fps[idx]
-        return (go.contiguous(), bp.reshape(bb, tb, 23, 3).contiguous(), tr.contiguous(),
-                lengths.contiguous(), fps.contiguous())
+            frames, lengths, fps = frames[idx], lengths[idx], fps[idx]
+        return torch.cat([frames.reshape(bb, -1), lengths.to(torch.float32)[:, None],
+                          fps[:, None]], 1)
 
     def __call__(self, global_orient, body_pose, transl, lengths, fps) -> dict[str, torch.Tensor]:
         b = transl.shape[0]
-        args = self.prepare(global_orient, body_pose, transl, lengths, fps)
-        keys, packed = self.scorer.packed(*[torch_to_jax(a) for a in args])
-        rows = jax_to_torch(packed)[:, :b]  # one zero-copy hand-off; rows are views
+        buf = self.prepare(global_orient, body_pose, transl, lengths, fps)
+        keys, packed = self.scorer.packed_buffer(torch_to_jax(buf))
+        rows = jax_to_torch(packed)[:, :b]  # one zero-copy hand-off each way; rows are views
         result = {k: rows[i] for i, k in enumerate(keys) if k != "valid"}
         result["valid"] = rows[keys.index("valid")] > 0.5
         return result

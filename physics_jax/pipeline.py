@@ -22,7 +22,7 @@ from physics_jax.kernels.finite_diff import published_qvel_qacc, rotation_qvel_q
 from physics_jax.kernels.masked import frame_mask, masked_min
 from physics_jax.kernels.retarget import smpl_to_qpos
 from physics_jax.kernels.rotation import quat_rotate
-from physics_jax.kernels.self_collision import capsules, max_penetration
+from physics_jax.kernels.self_collision import capsules, pose_penetration
 from physics_jax.motion.clip import MIN_FRAMES
 from physics_jax.presets import phymotion as phymotion_preset
 from physics_jax.presets import v2 as v2_preset
@@ -30,17 +30,19 @@ from physics_jax.presets.kinematic import kinematic_axis
 
 PRESETS = ("v2", "phymotion")
 FOOT_IDX = np.array([BONE_NAMES.index(n) for n in FOOT_BONES])
+FRAME_WIDTH = 75  # floats per frame in `BatchScorer.packed_buffer`: orient, body pose, transl
 
 
 @dataclass(frozen=True)
 class ScorerConfig:
     """preset: "v2" | "phymotion"; chunk: at most this many frames (clips x frames) are scored
-    at once, larger batches run as a sequence of such chunks (bounds memory for any batch);
+    at once, larger batches run as a sequence of such chunks (bounds memory for any batch; the
+    default keeps 1024 clips of 48 frames to two chunks, within 4 KiB per frame);
     dynamics: "lean" (fused Newton-Euler) or "mjx" (MJX's smooth pipeline), same results."""
 
     preset: str = "v2"
     dtype: str = "float32"
-    chunk: int = 65536
+    chunk: int = 32768
     dynamics: str = "lean"
 
     def __post_init__(self):
@@ -66,6 +68,7 @@ class BatchScorer:
         self._lock = threading.Lock()
         self._jit = jax.jit(self._score)
         self._jit_packed = jax.jit(self._packed)
+        self._jit_buffer = jax.jit(self._packed_buffer)
         self.packed_keys: tuple[str, ...] = ()
 
     @property
@@ -94,6 +97,20 @@ class BatchScorer:
         out = self._jit_packed(global_orient, body_pose, transl, lengths, fps)
         return self.packed_keys, out
 
+    def packed_buffer(self, buf) -> tuple[tuple[str, ...], jax.Array]:
+        """As `packed`, with the whole batch in one (B, T * 75 + 2) float array: per clip its
+        frames' global_orient (3), body_pose (69) and transl (3), then its length and fps.
+        One array in and one out: a single zero-copy hand-off each way."""
+        out = self._jit_buffer(buf)
+        return self.packed_keys, out
+
+    def _packed_buffer(self, buf):
+        b = buf.shape[0]
+        t = (buf.shape[1] - 2) // FRAME_WIDTH
+        frames = buf[:, :t * FRAME_WIDTH].reshape(b, t, FRAME_WIDTH)
+        return self._packed(frames[..., 0:3], frames[..., 3:72].reshape(b, t, 23, 3),
+                            frames[..., 72:75], buf[:, -2].astype(jnp.int32), buf[:, -1])
+
     def _packed(self, global_orient, body_pose, transl, lengths, fps):
         b, t = transl.shape[:2]
         inside = jnp.arange(t)[None, :] < lengths[:, None]
@@ -121,8 +138,10 @@ class BatchScorer:
         if per >= b:
             return self._score_chunk(*args)
         n_chunks = -(-b // per)
-        idx = np.minimum(np.arange(n_chunks * per), b - 1)  # pad by repeating the last clip
-        stacked = [x[idx].reshape((n_chunks, per) + x.shape[1:]) for x in args]
+        if n_chunks * per > b:  # pad by repeating the last clip
+            idx = np.minimum(np.arange(n_chunks * per), b - 1)
+            args = tuple(x[idx] for x in args)
+        stacked = [x.reshape((n_chunks, per) + x.shape[1:]) for x in args]
         out = jax.lax.map(lambda a: self._score_chunk(*a), stacked)
         return jax.tree_util.tree_map(lambda x: x.reshape((n_chunks * per,) + x.shape[2:])[:b],
                                       out)
@@ -146,19 +165,27 @@ class BatchScorer:
             diff = published_qvel_qacc
         qvel, qacc = jax.vmap(diff)(qpos, lengths, dt)
         n = b * t
-        state = self.kernel.frames(*(x.reshape((n,) + x.shape[2:]) for x in (qpos, qvel, qacc)))
+        qpos_n, qvel, qacc = (x.reshape((n,) + x.shape[2:]) for x in (qpos, qvel, qacc))
+        # the per-frame inputs the scores read are taken before the dynamics, so qpos and
+        # qvel are freed as soon as the kinematics have read them
+        joint_vel, root = jax.lax.optimization_barrier(
+            (qvel[:, self.layout.joint_dof_adr], qpos_n[:, 0:3]))
+        state = self.kernel.frames(qpos_n, qvel, qacc)
         bodies = self.layout.bone_body_ids
-        self_pen = max_penetration(body_segments(state.xpos[:, bodies], state.xquat[:, bodies]))
-        state = jax.tree_util.tree_map(lambda x: x.reshape((b, t) + x.shape[1:]), state)
-        per_clip = {
-            "self_penetration": self_pen.reshape(b, t),
-            "bodies_pos": state.xpos[:, :, bodies], "bodies_quat": state.xquat[:, :, bodies],
+        pos, quat = state.xpos[:, bodies], state.xquat[:, bodies]
+        frames = {
+            "self_penetration": pose_penetration(pos, quat),
+            "bodies_pos": pos, "bodies_quat": quat,
             "foot_pos": state.foot_pos, "foot_mat": state.foot_mat, "com": state.com,
-            "root_force": state.qfrc[..., 0:3], "root_torque": state.qfrc[..., 3:6],
-            "joint_frc": state.qfrc[..., self.layout.joint_dof_adr],
-            "joint_vel": qvel[..., self.layout.joint_dof_adr],
-            "root": qpos[..., 0:3], "qpos": qpos,
+            "root_force": state.qfrc[:, 0:3], "root_torque": state.qfrc[:, 3:6],
+            "joint_frc": state.qfrc[:, self.layout.joint_dof_adr],
+            "joint_vel": joint_vel, "root": root,
         }
+        # every per-frame quantity is complete before the per-clip scores start, so that no
+        # intermediate of the kinematics, dynamics or self-penetration stays alive through them
+        frames = jax.lax.optimization_barrier(frames)
+        per_clip = {k: v.reshape((b, t) + v.shape[1:]) for k, v in frames.items()}
+        per_clip["qpos"] = qpos
         return per_clip
 
     def _clip(self, c: dict, length, dt) -> dict:

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import mujoco
 import numpy as np
 
-from physics_jax.kernels.newton_euler import TreeTables, inverse_dynamics, matvec
+from physics_jax.kernels.newton_euler import TreeTables, inverse_dynamics, m_vec, q_mat
 from physics_jax.mjx_import import mjx
 
 BACKENDS = ("lean", "mjx")
@@ -90,9 +90,13 @@ class DynamicsKernel:
 
     def _lean(self, qpos, qvel, qacc) -> FrameState:
         s = inverse_dynamics(self.tables, qpos, qvel, qacc)
-        mat = s.xmat[:, self.foot_body]  # (N, 4, 3, 3)
-        foot_pos = s.xpos[:, self.foot_body] + matvec(mat, jnp.asarray(self.foot_offset,
-                                                                       qpos.dtype))
-        rot = jnp.asarray(self.foot_rot, qpos.dtype)
-        foot_mat = jnp.sum(mat[..., :, :, None] * rot[None, :, None, :, :], -2)
+        dt = qpos.dtype
+        quat = s.xquat[:, self.foot_body]  # (N, 4, 4)
+        mat = q_mat(tuple(quat[..., c] for c in range(4)))  # 9 x (N, 4)
+        offset = tuple(jnp.asarray(self.foot_offset[:, c], dt) for c in range(3))
+        foot_pos = s.xpos[:, self.foot_body] + jnp.stack(m_vec(mat, offset), -1)
+        rot = self.foot_rot  # (4, 3, 3) geom frame in the body frame: foot_mat = mat @ rot
+        foot_mat = jnp.stack([jnp.stack([
+            sum(mat[3 * i + c] * jnp.asarray(rot[:, c, j], dt) for c in range(3))
+            for j in range(3)], -1) for i in range(3)], -2)
         return FrameState(s.xpos, foot_pos, foot_mat, s.com, s.qfrc, s.xquat)

@@ -4,8 +4,10 @@ Computes the same quantities as MJX's smooth pipeline (`kinematics`, `com_pos`, 
 `rne(flg_acc=True)` + armature, see `kernels.dynamics.MjxDynamics`) for models whose joints sit
 at their body origins: a free root, ball joints, or up to three hinges per body. All tables come
 from the compiled MjModel; the computation is a fixed sequence of elementwise array operations
-over the frames (leading axis), one tree level at a time, with every 3x3 product written as
-broadcast multiply-adds so XLA fuses them (no tiny batched GEMMs, no TF32).
+over the frames (leading axis), one tree level at a time. Vectors, quaternions and rotation
+matrices are tuples of (frames, bodies) component arrays, so every product is written out as
+scalar multiply-adds: XLA fuses whole chains into few kernels, with no tiny batched GEMMs, no
+TF32, no stacks along small axes, and only orientations, origins and wrenches kept per level.
 
 World frame, z up, metres, kg, seconds. Gravity enters as a base acceleration of -g.
 Joint forces are in MuJoCo's dof convention: free joint = world force (N) then torque about the
@@ -18,51 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import mujoco
 import numpy as np
 
-from physics_jax.kernels.rotation import quat_mul
-
 FREE, BALL, HINGE = (int(mujoco.mjtJoint.mjJNT_FREE), int(mujoco.mjtJoint.mjJNT_BALL),
                      int(mujoco.mjtJoint.mjJNT_HINGE))
-
-
-def cross(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
-    """Cross product over the last axis, written out (fuses into elementwise kernels)."""
-    return jnp.stack([a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
-                      a[..., 2] * b[..., 0] - a[..., 0] * b[..., 2],
-                      a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]], -1)
-
-
-def matvec(m: jnp.ndarray, v: jnp.ndarray) -> jnp.ndarray:
-    """(..., 3, 3) @ (..., 3) as broadcast multiply-add."""
-    return jnp.sum(m * v[..., None, :], -1)
-
-
-def matmul(a: jnp.ndarray, b: jnp.ndarray) -> jnp.ndarray:
-    """(..., 3, 3) @ (..., 3, 3) as broadcast multiply-add."""
-    return jnp.sum(a[..., :, :, None] * b[..., None, :, :], -2)
-
-
-def matTvec(m: jnp.ndarray, v: jnp.ndarray) -> jnp.ndarray:  # noqa: N802
-    """(..., 3, 3)^T @ (..., 3)."""
-    return jnp.sum(m * v[..., :, None], -2)
-
-
-def quat_matrix(q: jnp.ndarray) -> jnp.ndarray:
-    """Unit quaternions (..., 4) (w, x, y, z) -> rotation matrices (..., 3, 3)."""
-    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
-    return jnp.stack([
-        jnp.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
-        jnp.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
-        jnp.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
-    ], -2)
-
-
-def _normalize(q: jnp.ndarray) -> jnp.ndarray:
-    n = jnp.sqrt(jnp.sum(q * q, -1, keepdims=True))
-    return jnp.where(n > 1e-12, q / jnp.maximum(n, 1e-12), jnp.array([1.0, 0, 0, 0], q.dtype))
 
 
 @dataclass(frozen=True)
@@ -133,142 +97,233 @@ def _quat_to_mat_np(q: np.ndarray) -> np.ndarray:
     return out.reshape(3, 3)
 
 
-def _axis_quat(axis: np.ndarray, angle: jnp.ndarray) -> jnp.ndarray:
-    """Quaternion (..., 4) of a rotation by `angle` (...) about a fixed unit axis (3,)."""
-    half = 0.5 * angle
-    s = jnp.sin(half)
-    return jnp.stack([jnp.cos(half), axis[0] * s, axis[1] * s, axis[2] * s], -1)
-
-
 class TreeState(NamedTuple):
     """Per-frame results, leading axis = frames, bodies in model order (world = 0)."""
 
     xpos: jnp.ndarray  # (N, nbody, 3) body origins, m
     xquat: jnp.ndarray  # (N, nbody, 4)
-    xmat: jnp.ndarray  # (N, nbody, 3, 3)
     com: jnp.ndarray  # (N, 3) whole-body centre of mass, m
     qfrc: jnp.ndarray  # (N, nv) M(q) qacc + c(q, qvel) + armature * qacc, N / N·m
 
 
+# Structure-of-arrays algebra: a vector is a tuple of 3 arrays, a quaternion a tuple of 4
+# (w, x, y, z), a rotation matrix a tuple of 9 (row-major), all of one shape (frames, bodies).
+# Every operation is elementwise, so XLA fuses whole chains without materialising small
+# (..., 3) axes, stacks or size-3 reductions.
+
+def v_add(a: tuple, b: tuple) -> tuple:
+    return tuple(x + y for x, y in zip(a, b, strict=True))
+
+
+def v_sub(a: tuple, b: tuple) -> tuple:
+    return tuple(x - y for x, y in zip(a, b, strict=True))
+
+
+def v_scale(a: tuple, s) -> tuple:
+    return tuple(x * s for x in a)
+
+
+def v_dot(a: tuple, b: tuple):
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def v_cross(a: tuple, b: tuple) -> tuple:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def q_mul(p: tuple, q: tuple) -> tuple:
+    """Hamilton product (same formula as `kernels.rotation.quat_mul`)."""
+    pw, px, py, pz = p
+    qw, qx, qy, qz = q
+    return (pw * qw - px * qx - py * qy - pz * qz, pw * qx + px * qw + py * qz - pz * qy,
+            pw * qy - px * qz + py * qw + pz * qx, pw * qz + px * qy - py * qx + pz * qw)
+
+
+def q_mat(q: tuple) -> tuple:
+    """Unit quaternion -> rotation matrix, row-major 9-tuple (same formula as `quat_matrix`)."""
+    w, x, y, z = q
+    return (1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
+            2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
+            2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y))
+
+
+def m_vec(m: tuple, v: tuple) -> tuple:
+    """M @ v."""
+    return tuple(m[3 * i] * v[0] + m[3 * i + 1] * v[1] + m[3 * i + 2] * v[2] for i in range(3))
+
+
+def m_tvec(m: tuple, v: tuple) -> tuple:
+    """M^T @ v."""
+    return tuple(m[i] * v[0] + m[3 + i] * v[1] + m[6 + i] * v[2] for i in range(3))
+
+
+def _q_normalize(q: tuple) -> tuple:
+    n = jnp.sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3])
+    ok, safe = n > 1e-12, jnp.maximum(n, 1e-12)
+    return tuple(jnp.where(ok, c / safe, c0) for c, c0 in zip(q, (1.0, 0.0, 0.0, 0.0),
+                                                               strict=True))
+
+
+def _pick(v: tuple, idx) -> tuple:
+    """Columns `idx` (bodies) of every component."""
+    return tuple(x[:, idx] for x in v)
+
+
+def _consts(table: np.ndarray, dt) -> tuple:
+    """(k, c) numpy table -> tuple of c constant (k,) arrays (broadcast over frames)."""
+    return tuple(jnp.asarray(table[:, c], dt) for c in range(table.shape[1]))
+
+
 def inverse_dynamics(tables: TreeTables, qpos: jnp.ndarray, qvel: jnp.ndarray,
                      qacc: jnp.ndarray) -> TreeState:
-    """qpos (N, nq), qvel (N, nv), qacc (N, nv) -> TreeState."""
+    """qpos (N, nq), qvel (N, nv), qacc (N, nv) -> TreeState.
+
+    One tree level at a time, every quantity a tuple of (N, k) component arrays (k bodies of
+    the level); a level keeps its orientation, origin, and Newton-Euler wrench for the backward
+    pass, and rotation matrices are recomputed from quaternions where they are needed."""
     tb = tables
     dt = qpos.dtype
     n = qpos.shape[0]
-    a0 = jnp.asarray(-tb.gravity, dt)
-    per_level = []  # per level: dict of (N, k, ...) arrays
-    axes = {}  # body id -> (N, dofs, 3) world axes of its rotational dofs
+    levels = []
+    com = (0.0, 0.0, 0.0)
+    total_mass = float(sum(tb.mass[lvl].sum() for lvl in tb.levels))
     for li, lvl in enumerate(tb.levels):
         k = len(lvl)
-        if li == 0:
-            p_quat = jnp.broadcast_to(jnp.array([1.0, 0, 0, 0], dt), (n, k, 4))
-            p_mat = jnp.broadcast_to(jnp.eye(3, dtype=dt), (n, k, 3, 3))
-            p_pos = jnp.zeros((n, k, 3), dt)
-            p_w = jnp.zeros((n, k, 3), dt)
-            p_dw = jnp.zeros((n, k, 3), dt)
-            p_acc = jnp.broadcast_to(a0, (n, k, 3))
+        if li == 0:  # the world: at rest, accelerating upwards by g (gravity as base motion)
+            zero, one = jnp.zeros((1, k), dt), jnp.ones((1, k), dt)
+            p_quat, p_pos = (one, zero, zero, zero), (zero,) * 3
+            p_w = p_dw = (zero,) * 3
+            p_acc = tuple(jnp.full((1, k), -g, dt) for g in tb.gravity)
         else:
-            prev, slot = per_level[-1], tb.parent_slot[li]
-            p_quat, p_mat, p_pos = prev["quat"][:, slot], prev["mat"][:, slot], prev["pos"][:, slot]
-            p_w, p_dw, p_acc = prev["w"][:, slot], prev["dw"][:, slot], prev["acc"][:, slot]
-        offset = jnp.asarray(tb.body_pos[lvl], dt)
-        r = matvec(p_mat, offset)
-        pos = p_pos + r
-        acc = p_acc + cross(p_dw, r) + cross(p_w, cross(p_w, r))
-        quat = quat_mul(p_quat, jnp.asarray(tb.body_quat[lvl], dt))
-        w, dw = p_w, p_dw
-        bodies = []
-        for j, b in enumerate(lvl):
-            *motion, axes[int(b)] = _joint_motion(tb, int(b), qpos, qvel, qacc, quat[:, j],
-                                                  pos[:, j], acc[:, j], w[:, j], dw[:, j])
-            bodies.append(motion)
-        quat, pos, acc, w, dw = (jnp.stack(x, 1) for x in zip(*bodies, strict=True))
-        mat = quat_matrix(quat)
-        d = matvec(mat, jnp.asarray(tb.ipos[lvl], dt))  # origin -> COM, world
-        acc_c = acc + cross(dw, d) + cross(w, cross(w, d))
-        inertia = jnp.asarray(tb.inertia[lvl], dt)
-        i_world = matmul(matmul(mat, inertia), jnp.swapaxes(mat, -1, -2))
-        mass = jnp.asarray(tb.mass[lvl], dt)[:, None]
-        force = mass * acc_c
-        torque = matvec(i_world, dw) + cross(w, matvec(i_world, w)) + cross(d, force)
-        per_level.append(dict(quat=quat, mat=mat, pos=pos, w=w, dw=dw, acc=acc, com=pos + d,
-                              force=force, torque=torque))
+            prev, slot = levels[-1], tb.parent_slot[li]
+            p_quat, p_pos, p_w, p_dw, p_acc = (_pick(prev[key], slot) for key in
+                                               ("quat", "pos", "w", "dw", "acc"))
+        r = m_vec(q_mat(p_quat), _consts(tb.body_pos[lvl], dt))
+        pos = v_add(p_pos, r)
+        acc = v_add(v_add(p_acc, v_cross(p_dw, r)), v_cross(p_w, v_cross(p_w, r)))
+        quat = q_mul(p_quat, _consts(tb.body_quat[lvl], dt))
+        quat, pos, acc, w, dw, hinge_axes = _joint_motion(tb, lvl, qpos, qvel, qacc, quat, pos,
+                                                          acc, p_w, p_dw)
+        quat, pos, acc, w, dw = (tuple(jnp.broadcast_to(x, (n, k)) for x in v)
+                                 for v in (quat, pos, acc, w, dw))
+        mat = q_mat(quat)
+        d = m_vec(mat, _consts(tb.ipos[lvl], dt))  # origin -> COM, world
+        acc_c = v_add(v_add(acc, v_cross(dw, d)), v_cross(w, v_cross(w, d)))
+        mass = jnp.asarray(tb.mass[lvl], dt)
+        force = v_scale(acc_c, mass)
+        inertia = _consts(tb.inertia[lvl].reshape(k, 9), dt)  # body frame, about the COM
+        i_dw = m_vec(mat, m_vec(inertia, m_tvec(mat, dw)))
+        i_w = m_vec(mat, m_vec(inertia, m_tvec(mat, w)))
+        torque = v_add(v_add(i_dw, v_cross(w, i_w)), v_cross(d, force))
+        share = [float(x) for x in tb.mass[lvl] / total_mass]
+        com = tuple(c + sum((p[:, j] + dd[:, j]) * share[j] for j in range(k))
+                    for c, p, dd in zip(com, pos, d, strict=True))
+        levels.append(dict(quat=quat, pos=pos, w=w, dw=dw, acc=acc, force=force, torque=torque,
+                           hinge_axes=hinge_axes))
 
-    qfrc = jnp.zeros((n, tb.nv), dt)
+    cols = {}  # dof -> (N,) generalized force
     child_f = child_t = None
     for li in range(len(tb.levels) - 1, -1, -1):
-        lv, lvl = per_level[li], tb.levels[li]
-        f, t = lv["force"], lv["torque"]  # about each body origin
+        lv, lvl = levels[li], tb.levels[li]
+        f, t = lv["force"], lv["torque"]  # about each body origin, world
         if child_f is not None:
-            f, t = f + child_f, t + child_t
-        for j, b in enumerate(lvl):
-            qfrc = _joint_force(tb, int(b), qfrc, axes[int(b)], f[:, j], t[:, j])
-        if li > 0:  # move to the parents: wrench about the parent origin
+            f, t = v_add(f, child_f), v_add(t, child_t)
+        level_cols = _joint_forces(tb, lvl, lv["quat"], lv["hinge_axes"], f, t, qacc)
+        if li > 0:  # move to the parents: wrench about the parent origin, summed per parent
             slot = tb.parent_slot[li]
-            parent_pos = per_level[li - 1]["pos"][:, slot]
-            t_parent = t + cross(lv["pos"] - parent_pos, f)
-            onehot = (slot[None, :] == np.arange(len(tb.levels[li - 1]))[:, None]).astype(float)
-            sel = jnp.asarray(onehot, dt)[None, :, :, None]  # (1, k_parent, k_child, 1)
-            child_f = jnp.sum(sel * f[:, None], 2)
-            child_t = jnp.sum(sel * t_parent[:, None], 2)
-    qfrc = qfrc + jnp.asarray(tb.armature, dt) * qacc
+            t = v_add(t, v_cross(v_sub(lv["pos"], _pick(levels[li - 1]["pos"], slot)), f))
+            kids = [np.flatnonzero(slot == p) for p in range(len(tb.levels[li - 1]))]
+            child_f, child_t = (tuple(jnp.stack([_sum_cols(x, c, n, dt) for c in kids], 1)
+                                      for x in v) for v in (f, t))
+        # finish the level here (its dof forces and the wrench passed up), so that its
+        # wrenches are freed now rather than kept until the outputs are assembled
+        level_cols, child_f, child_t = jax.lax.optimization_barrier(
+            (level_cols, child_f, child_t))
+        cols.update(level_cols)
+    zero = jnp.zeros((n,), dt)
+    qfrc = jnp.stack([cols.get(i, zero) for i in range(tb.nv)], 1)
 
-    order = np.concatenate(tb.levels)
+    order = np.concatenate([[0], *tb.levels])
     inv = np.argsort(order)
 
-    def gather(key):
-        x = jnp.concatenate([lv[key] for lv in per_level], 1)[:, inv]
-        world = {"pos": jnp.zeros((n, 1, 3), dt),
-                 "quat": jnp.broadcast_to(jnp.array([1.0, 0, 0, 0], dt), (n, 1, 4)),
-                 "mat": jnp.broadcast_to(jnp.eye(3, dtype=dt), (n, 1, 3, 3))}[key]
-        return jnp.concatenate([world, x], 1)
+    def bodies(key, world):
+        return jnp.stack([jnp.concatenate([jnp.full((n, 1), w0, dt)] + [lv[key][c] for lv in
+                                                                          levels], 1)[:, inv]
+                          for c, w0 in enumerate(world)], -1)
 
-    masses = np.concatenate([tb.mass[lvl] for lvl in tb.levels])
-    com_all = jnp.concatenate([lv["com"] for lv in per_level], 1)
-    com = jnp.sum(com_all * jnp.asarray(masses / masses.sum(), dt)[:, None], 1)
-    return TreeState(gather("pos"), gather("quat"), gather("mat"), com, qfrc)
+    return TreeState(bodies("pos", (0.0, 0.0, 0.0)), bodies("quat", (1.0, 0.0, 0.0, 0.0)),
+                     jnp.stack(com, -1), qfrc)
 
 
-def _joint_motion(tb: TreeTables, b: int, qpos, qvel, qacc, quat, pos, acc, w, dw):
-    """Apply body b's joint to its parent-side motion (N, ...). Returns quat, origin position,
-    origin acceleration, angular velocity and acceleration (world), and the world axes
-    (N, dofs, 3) of its rotational dofs."""
-    kind, qa, da = tb.kind[b], tb.qpos_adr[b], tb.dof_adr[b]
+def _sum_cols(x: jnp.ndarray, cols: np.ndarray, n: int, dt) -> jnp.ndarray:
+    """Sum of columns `cols` of x (N, k) -> (N,) (zeros for none)."""
+    if len(cols) == 0:
+        return jnp.zeros((n,), dt)
+    out = x[:, cols[0]]
+    for c in cols[1:]:
+        out = out + x[:, c]
+    return out
+
+
+def _joint_motion(tb: TreeTables, lvl: np.ndarray, qpos, qvel, qacc, quat, pos, acc, w, dw):
+    """Apply the joints of one level's bodies (all of one kind and hinge count) to their
+    parent-side motion. Returns quat, origin position, origin acceleration, angular velocity
+    and acceleration (world), and the world axes of the hinges (one 3-tuple per hinge)."""
+    kinds = {(int(tb.kind[b]), int(tb.n_hinge[b])) for b in lvl}
+    if len(kinds) != 1:
+        raise ValueError(f"bodies {lvl.tolist()}: one joint kind per tree level is supported")
+    kind, nh = kinds.pop()
     dt = qpos.dtype
+    qa, da = tb.qpos_adr[lvl], tb.dof_adr[lvl]
+
+    def cols(x, adr, c):
+        return tuple(x[:, adr + i] for i in range(c))
+
     if kind == FREE:
-        quat = _normalize(qpos[:, qa + 3:qa + 7])
-        mat = quat_matrix(quat)
-        w = matvec(mat, qvel[:, da + 3:da + 6])
-        dw = matvec(mat, qacc[:, da + 3:da + 6])
         # the parent is the world (checked in `from_model`): `acc` is its -gravity
-        return quat, qpos[:, qa:qa + 3], acc + qacc[:, da:da + 3], w, dw, jnp.swapaxes(mat, -1, -2)
+        quat = _q_normalize(cols(qpos, qa + 3, 4))
+        mat = q_mat(quat)
+        w = m_vec(mat, cols(qvel, da + 3, 3))
+        dw = m_vec(mat, cols(qacc, da + 3, 3))
+        return quat, cols(qpos, qa, 3), v_add(acc, cols(qacc, da, 3)), w, dw, ()
     if kind == BALL:
-        quat = quat_mul(quat, _normalize(qpos[:, qa:qa + 4]))
-        mat = quat_matrix(quat)
-        rel_w = matvec(mat, qvel[:, da:da + 3])
-        dw = dw + matvec(mat, qacc[:, da:da + 3]) + cross(w, rel_w)
-        return quat, pos, acc, w + rel_w, dw, jnp.swapaxes(mat, -1, -2)
+        quat = q_mul(quat, _q_normalize(cols(qpos, qa, 4)))
+        mat = q_mat(quat)
+        rel_w = m_vec(mat, cols(qvel, da, 3))
+        dw = v_add(v_add(dw, m_vec(mat, cols(qacc, da, 3))), v_cross(w, rel_w))
+        return quat, pos, acc, v_add(w, rel_w), dw, ()
     if kind == HINGE:
         hinge_axes = []
-        for h in range(tb.n_hinge[b]):
-            axis = tb.hinge_axes[b, h]
-            axis_w = matvec(quat_matrix(quat), jnp.asarray(axis, dt))
-            qd, qdd = qvel[:, da + h, None], qacc[:, da + h, None]
-            dw = dw + axis_w * qdd + cross(w, axis_w) * qd
-            w = w + axis_w * qd
-            quat = quat_mul(quat, _axis_quat(axis, qpos[:, qa + h]))
+        for h in range(nh):
+            axis = tb.hinge_axes[lvl, h]  # (k, 3) local
+            axis_w = m_vec(q_mat(quat), _consts(axis, dt))
+            qd, qdd = qvel[:, da + h], qacc[:, da + h]
+            dw = v_add(v_add(dw, v_scale(axis_w, qdd)), v_scale(v_cross(w, axis_w), qd))
+            w = v_add(w, v_scale(axis_w, qd))
+            half = 0.5 * qpos[:, qa + h]
+            s = jnp.sin(half)
+            quat = q_mul(quat, (jnp.cos(half), *(jnp.asarray(axis[:, c], dt) * s
+                                                  for c in range(3))))
             hinge_axes.append(axis_w)
-        return quat, pos, acc, w, dw, jnp.stack(hinge_axes, 1)
-    return quat, pos, acc, w, dw, jnp.zeros((qpos.shape[0], 0, 3), dt)
+        return quat, pos, acc, w, dw, tuple(hinge_axes)
+    return quat, pos, acc, w, dw, ()
 
 
-def _joint_force(tb: TreeTables, b: int, qfrc, axes, force, torque):
-    """Project the subtree wrench (force, torque about body b's origin; world) onto its dofs."""
-    kind, da = tb.kind[b], tb.dof_adr[b]
-    rot = jnp.sum(axes * torque[:, None, :], -1)  # (N, dofs)
-    if kind == FREE:
-        return qfrc.at[:, da:da + 6].set(jnp.concatenate([force, rot], -1))
-    if rot.shape[1]:
-        return qfrc.at[:, da:da + rot.shape[1]].set(rot)
-    return qfrc
+def _joint_forces(tb: TreeTables, lvl: np.ndarray, quat, hinge_axes, force, torque,
+                  qacc) -> dict:
+    """Project the subtree wrenches (force, torque about each body origin; world) of one level
+    onto its dofs and add the armature term: {dof: (N,)}."""
+    kind = int(tb.kind[lvl[0]])
+    if kind in (FREE, BALL):
+        local = m_tvec(q_mat(quat), torque)  # the joint's dofs act in the body frame
+        parts = (*force, *local) if kind == FREE else local
+    elif kind == HINGE:
+        parts = tuple(v_dot(axis, torque) for axis in hinge_axes)
+    else:
+        return {}
+    cols = {}
+    for j, b in enumerate(lvl):
+        for i, x in enumerate(parts):
+            dof = int(tb.dof_adr[b]) + i
+            cols[dof] = x[:, j] + float(tb.armature[dof]) * qacc[:, dof]
+    return cols

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from physics_jax.humanoid.table import BONE_NAMES, BONES, CONTACT_EXCLUDES
+from physics_jax.kernels.newton_euler import m_vec, q_mat, v_add, v_dot, v_scale, v_sub
 
 
 @lru_cache(maxsize=1)
@@ -102,33 +103,34 @@ def collision_pairs() -> np.ndarray:
     return np.array(pairs, dtype=np.int32)
 
 
-def _norm0(v: jnp.ndarray) -> jnp.ndarray:
-    return jnp.sqrt(jnp.sum(v * v, 0))
-
-
 def _clip01(x: jnp.ndarray) -> jnp.ndarray:
     return jnp.clip(x, 0.0, 1.0)
 
 
-def _segments_distance(p1, d1, p2, d2) -> jnp.ndarray:
-    """Segments p1 + s d1, p2 + t d2 with |d1|, |d2| > 0 (known statically), (3, ...) layout.
-    Closest s for the unclamped problem, t for that s clamped, then s again for the clamped t:
-    the last pair attains the minimum distance (the problem is convex)."""
-    r = p1 - p2
-    a, e = jnp.sum(d1 * d1, 0), jnp.sum(d2 * d2, 0)
-    b, c, f = jnp.sum(d1 * d2, 0), jnp.sum(d1 * r, 0), jnp.sum(d2 * r, 0)
+def _norm(v: tuple) -> jnp.ndarray:
+    return jnp.sqrt(v_dot(v, v))
+
+
+def _segments_distance(p1: tuple, d1: tuple, p2: tuple, d2: tuple, a, e) -> jnp.ndarray:
+    """Segments p1 + s d1, p2 + t d2 (component tuples) with |d1|^2 = a > 0, |d2|^2 = e > 0
+    (constants of the capsules). Closest s for the unclamped problem, t for that s clamped,
+    then s again for the clamped t: the last pair attains the minimum distance (the problem
+    is convex)."""
+    r = v_sub(p1, p2)
+    b, c, f = v_dot(d1, d2), v_dot(d1, r), v_dot(d2, r)
     denom = a * e - b * b
     parallel = denom <= 1e-12 * a * e
     s = jnp.where(parallel, 0.0, _clip01((b * f - c * e) / jnp.where(parallel, 1.0, denom)))
     t = _clip01((b * s + f) / e)
     s = _clip01((b * t - c) / a)
-    return _norm0(r + s * d1 - t * d2)
+    return _norm(v_sub(v_add(r, v_scale(d1, s)), v_scale(d2, t)))
 
 
-def _point_segment_distance(p, a, d) -> jnp.ndarray:
-    """Point p to segment a + t d with |d| > 0, (3, ...) layout."""
-    t = _clip01(jnp.sum((p - a) * d, 0) / jnp.sum(d * d, 0))
-    return _norm0(p - a - t * d)
+def _point_segment_distance(p: tuple, a: tuple, d: tuple, e) -> jnp.ndarray:
+    """Point p to segment a + t d with |d|^2 = e > 0 (component tuples)."""
+    r = v_sub(p, a)
+    t = _clip01(v_dot(r, d) / e)
+    return _norm(v_sub(r, v_scale(d, t)))
 
 
 @lru_cache(maxsize=1)
@@ -145,29 +147,55 @@ def _pair_groups() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def max_penetration(seg_world: jnp.ndarray) -> jnp.ndarray:
-    """seg_world (..., 24, 2, 3) -> deepest pair penetration (...,) in m.
-
-    Frames sit on the minor axis ((3, pairs, frames) arrays), so every gather copies contiguous
-    frame rows; pairs are grouped by shape so each group's distance is a short branch-free
-    formula that fuses into one kernel.
-    """
-    _, rad = capsules()
+    """seg_world (..., 24, 2, 3) -> deepest pair penetration (...,) in m."""
     lead = seg_world.shape[:-3]
     seg = jnp.transpose(seg_world.reshape((-1, 24, 2, 3)), (3, 1, 2, 0))  # (3, 24, 2, M)
-    start, axis = seg[:, :, 0], seg[:, :, 1] - seg[:, :, 0]  # (3, 24, M)
-    # materialise the transposed copy (one tiled transpose) so the pair kernels read coalesced
-    start, axis = jax.lax.optimization_barrier((start, axis))
-    depth = jnp.zeros(seg.shape[-1], seg_world.dtype)
+    start, axis = seg[:, :, 0], seg[:, :, 1] - seg[:, :, 0]
+    return _deepest(tuple(start), tuple(axis)).reshape(lead)
+
+
+def pose_penetration(bodies_pos: jnp.ndarray, bodies_quat: jnp.ndarray) -> jnp.ndarray:
+    """Body poses (..., 24, 3) m / (..., 24, 4) (SMPL bone order) -> deepest pair penetration
+    (...,) in m; as `max_penetration` of the world capsule segments, without forming them."""
+    lead = bodies_pos.shape[:-2]
+    dt = bodies_pos.dtype
+    pos = jnp.transpose(bodies_pos.reshape((-1, 24, 3)), (2, 1, 0))  # (3, 24, M)
+    quat = jnp.transpose(bodies_quat.reshape((-1, 24, 4)), (2, 1, 0))  # (4, 24, M)
+    seg, _ = capsules()
+    mat = q_mat(tuple(quat))
+
+    def local(v):  # (24, 3) body-frame vectors -> constant (24, 1) components
+        return tuple(jnp.asarray(v[:, c, None], dt) for c in range(3))
+
+    start = v_add(tuple(pos), m_vec(mat, local(seg[:, 0])))
+    axis = m_vec(mat, local(seg[:, 1] - seg[:, 0]))
+    return _deepest(start, axis).reshape(lead)
+
+
+def _deepest(start: tuple, axis: tuple) -> jnp.ndarray:
+    """World capsule starts and axes, 3 x (24, M) (frames on the minor axis) -> (M,) deepest
+    penetration, m. The components are materialised once (a tiled transpose from the frame-major
+    poses), so every pair reads contiguous frame rows; pairs are grouped by shape so each
+    group's distance is a short elementwise formula fused with its max over the group's pairs
+    into one kernel (no (pairs, frames) array is written)."""
+    seg, rad = capsules()
+    length2 = np.sum((seg[:, 1] - seg[:, 0]) ** 2, -1)  # |axis|^2, rotation-invariant
+    dt = start[0].dtype
+    start, axis = jax.lax.optimization_barrier((jnp.stack(start), jnp.stack(axis)))
+    depth = jnp.zeros(start.shape[-1], dt)
     for kind, pairs in zip(("ss", "ps", "pp"), _pair_groups(), strict=True):
         if len(pairs) == 0:
             continue
         i, j = pairs[:, 0], pairs[:, 1]
+        p1, p2, d1, d2 = (tuple(x[:, idx]) for x, idx in ((start, i), (start, j), (axis, i),
+                                                           (axis, j)))
+        a, e = (jnp.asarray(length2[idx][:, None], dt) for idx in (i, j))
         if kind == "ss":
-            dist = _segments_distance(start[:, i], axis[:, i], start[:, j], axis[:, j])
+            dist = _segments_distance(p1, d1, p2, d2, a, e)
         elif kind == "ps":
-            dist = _point_segment_distance(start[:, i], start[:, j], axis[:, j])
+            dist = _point_segment_distance(p1, p2, d2, e)
         else:
-            dist = _norm0(start[:, i] - start[:, j])
-        reach = jnp.asarray(rad[i] + rad[j], seg_world.dtype)[:, None]
+            dist = _norm(v_sub(p1, p2))
+        reach = jnp.asarray(rad[i] + rad[j], dt)[:, None]
         depth = jnp.maximum(depth, jnp.max(reach - dist, axis=0))
-    return jnp.maximum(depth, 0.0).reshape(lead)
+    return jnp.maximum(depth, 0.0)

@@ -14,7 +14,14 @@ from physics_jax.kernels.rotation import (
     matrix_to_quat,
     quat_diff_local,
 )
-from physics_jax.kernels.self_collision import segment_distance
+from physics_jax.kernels.self_collision import (
+    _rest_pose_world,
+    capsules,
+    collision_pairs,
+    max_penetration,
+    pose_penetration,
+    segment_distance,
+)
 from physics_jax.kernels.support import hull_distance, published_support_distance
 
 
@@ -118,3 +125,28 @@ def test_segment_distance_against_dense_sampling():
         d = float(segment_distance(p1, q1, p2, q2))
         assert d <= brute + 1e-12
         assert brute - d < 5e-3
+
+
+def test_pose_penetration_against_pairwise_segment_distance():
+    """Deepest capsule overlap from body poses equals the max over the collision pairs of
+    r_i + r_j - segment_distance (the brute-force-tested distance), and the segment path."""
+    rng = np.random.default_rng(5)
+    _, origin = _rest_pose_world()
+    seg, rad = capsules()
+    m = 300
+    pos = origin[None] + rng.normal(scale=0.12, size=(m, 24, 3))
+    quat = rng.normal(size=(m, 24, 4))
+    quat /= np.linalg.norm(quat, axis=-1, keepdims=True)
+    rot = Rotation.from_quat(quat[..., [1, 2, 3, 0]].reshape(-1, 4)).as_matrix().reshape(
+        m, 24, 3, 3)
+    world = pos[:, :, None, :] + np.einsum("mbij,bkj->mbki", rot, seg)  # (M, 24, 2, 3)
+    expected = np.zeros(m)
+    for i, j in collision_pairs():
+        d = np.asarray(segment_distance(world[:, i, 0], world[:, i, 1], world[:, j, 0],
+                                        world[:, j, 1]))
+        expected = np.maximum(expected, rad[i] + rad[j] - d)
+    got = np.asarray(jax.jit(pose_penetration)(pos, quat))
+    assert (expected > 0.01).mean() > 0.5  # the poses do interpenetrate
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(max_penetration(jnp.asarray(world))), expected,
+                               atol=1e-12)
