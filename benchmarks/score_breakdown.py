@@ -176,8 +176,11 @@ def _fusion_origin(hlo: str, name: str) -> str:
     """Shape and JAX source (op_name, file:line) of a fusion in the optimized HLO text."""
     import re
 
-    m = re.search(rf"^\s*%?{re.escape(name)} = ([^ ]+) .*$", hlo, re.MULTILINE)
-    if not m:
+    for hlo_name in (name, re.sub(r"_(\d+)$", r".\1", name)):  # trace names use _N for .N
+        m = re.search(rf"^\s*%?{re.escape(hlo_name)} = ([^ ]+) .*$", hlo, re.MULTILINE)
+        if m:
+            break
+    else:
         return ""
     line = m.group(0)
     op = re.search(r'op_name="([^"]*)"', line)

@@ -206,6 +206,9 @@ def inverse_dynamics(tables: TreeTables, qpos: jnp.ndarray, qvel: jnp.ndarray,
                                                           acc, p_w, p_dw)
         quat, pos, acc, w, dw = (tuple(jnp.broadcast_to(x, (n, k)) for x in v)
                                  for v in (quat, pos, acc, w, dw))
+        # the level's motion is materialised: its children read it through the parent index,
+        # and a fused gather would recompute the whole chain above it for every use
+        quat, pos, acc, w, dw = jax.lax.optimization_barrier((quat, pos, acc, w, dw))
         mat = q_mat(quat)
         d = m_vec(mat, _consts(tb.ipos[lvl], dt))  # origin -> COM, world
         acc_c = v_add(v_add(acc, v_cross(dw, d)), v_cross(w, v_cross(w, d)))
