@@ -37,15 +37,23 @@ def at_frame(x: jnp.ndarray, t: jnp.ndarray) -> jnp.ndarray:
     return jnp.take(x, jnp.clip(t, 0, x.shape[0] - 1), axis=0)
 
 
+def frame_window(mask: jnp.ndarray, taps: int
+                 ) -> tuple[jnp.ndarray, jnp.ndarray, jnp.ndarray]:
+    """The frames within `taps` of each frame of a padded clip: offsets (K,), source indices
+    (T, K) clipped into range, and (T, K) True where the source is a real frame."""
+    t_max = mask.shape[0]
+    offs = jnp.arange(-taps, taps + 1)
+    src = jnp.arange(t_max)[:, None] + offs[None, :]
+    idx = jnp.clip(src, 0, t_max - 1)
+    return offs, idx, (src >= 0) & (src < t_max) & mask[idx]
+
+
 def sustained_min(x: jnp.ndarray, mask: jnp.ndarray, dt: jnp.ndarray, hold_s: float,
                   taps: int) -> jnp.ndarray:
     """Running minimum of x (T, ...) over the real frames within `hold_s` seconds of each frame
     (at most `taps` frames each side): a value counts only where it lasts, so one-frame blips
     (a foot blurred by the frame rate at take-off or landing) drop out."""
-    t_max = x.shape[0]
-    offs = jnp.arange(-taps, taps + 1)
-    src = jnp.arange(t_max)[:, None] + offs[None, :]  # (T, K)
-    idx = jnp.clip(src, 0, t_max - 1)
-    ok = (src >= 0) & (src < t_max) & mask[idx] & (jnp.abs(offs) * dt <= hold_s + 1e-6)
+    offs, idx, ok = frame_window(mask, taps)
+    ok = ok & (jnp.abs(offs) * dt <= hold_s + 1e-6)
     ok = ok.reshape(ok.shape + (1,) * (x.ndim - 1))
     return jnp.min(jnp.where(ok, x[idx], jnp.inf), axis=1)

@@ -73,7 +73,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from physics_jax.humanoid.table import BONE_NAMES, BONES, FOOT_BONES
-from physics_jax.kernels.masked import masked_mean, sustained_min
+from physics_jax.kernels.masked import frame_window, masked_mean, sustained_min
 from physics_jax.kernels.rotation import quat_rotate, quat_to_matrix
 from physics_jax.kernels.soft import soft_excess
 from physics_jax.kernels.support import hull_distance
@@ -153,12 +153,8 @@ def gaussian_smooth(x: jnp.ndarray, mask: jnp.ndarray, dt: jnp.ndarray, sigma: f
                     taps: int) -> jnp.ndarray:
     """Gaussian low-pass (sigma in seconds) of x (T, ...) over the clip's real frames: each
     output frame is the weighted mean of the real frames within `taps` frames of it."""
-    t_max = x.shape[0]
-    offs = jnp.arange(-taps, taps + 1)
+    offs, idx, ok = frame_window(mask, taps)
     w = jnp.exp(-0.5 * (offs * dt / sigma) ** 2)  # (K,)
-    src = jnp.arange(t_max)[:, None] + offs[None, :]  # (T, K)
-    idx = jnp.clip(src, 0, t_max - 1)
-    ok = (src >= 0) & (src < t_max) & mask[idx]
     ww = jnp.where(ok, w[None, :], 0.0).reshape(ok.shape + (1,) * (x.ndim - 1))
     num = jnp.sum(ww * jnp.where(ww > 0, x[idx], 0.0), axis=1)
     return num / jnp.maximum(jnp.sum(ww, axis=1), 1e-12)
