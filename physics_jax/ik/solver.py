@@ -16,6 +16,9 @@ Residuals, all in metres:
   humanoid's joint ranges; knees and elbows bend one way);
 - smoothness: `smooth` x the rotation of each fitted bone relative to the same bone in the
   previous and in the next frame.
+- self-penetration: `collision` x how deep each pair of the humanoid's capsules that the
+  scorer checks overlaps (`ik.collision`): the performer's limbs are thinner or thicker than
+  the humanoid's, and joints placed where the source has them can push a hand into a thigh.
 
 Frames are solved independently (vmapped) from the analytic first guess (`ik.init`). A
 tracking sweep along each clip (`track`, a `lax.scan`) then solves every frame again from the
@@ -35,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_solve
 
+from physics_jax.ik.collision import BLOCK_BONES, penetration_residuals, penetration_terms
 from physics_jax.ik.fk import bone_frames
 from physics_jax.ik.init import initial_pose
 from physics_jax.ik.skeleton import (
@@ -63,6 +67,8 @@ class SolverConfig:
     elbow_hinge: float = 0.02
     limit: float = 0.1
     smooth: float = 0.02
+    collision: float = 3.0  # weight of self-penetration depth (m per m of joint error)
+    collision_tolerance: float = 0.01  # m of overlap left alone (soft tissue in contact)
     iterations: int = 6  # Levenberg-Marquardt steps per stage
     track: float = 0.05  # weight of the turn from the previous frame in the tracking sweep
     smooth_passes: int = 1  # red-black passes with the smoothness term
@@ -119,7 +125,7 @@ def _ancestors() -> np.ndarray:
 
 
 _ANCESTOR = _ancestors()
-_BLOCK_BONES = np.concatenate([[0], FREE]).astype(np.int32)
+_BLOCK_BONES = BLOCK_BONES
 
 
 # Small fixed-size products written elementwise: XLA on CPU runs these far faster than
@@ -147,9 +153,26 @@ def full_local(bones: jnp.ndarray) -> jnp.ndarray:
     return jnp.concatenate([bones, eye], axis=-3)[..., _PICK, :, :]
 
 
-def forward(pose: Pose) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """Target joint positions (22, 3) and world rotations (22, 3, 3) of a pose."""
-    return bone_frames(pose.root_pos, pose.root_rot, full_local(pose.bones), N_TARGETS)
+def forward(pose: Pose, n_bones: int = N_TARGETS) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Origins (n, 3) and world rotations (n, 3, 3) of a pose's first n bones (by default the
+    22 target joints)."""
+    return bone_frames(pose.root_pos, pose.root_rot, full_local(pose.bones), n_bones)
+
+
+def _bodies(pose: Pose, cfg: SolverConfig) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """The bones `_position_terms` and `_collision_terms` read: all 24 with the collision
+    term on, else the 22 target joints."""
+    return forward(pose, N_BONES if cfg.collision > 0 else N_TARGETS)
+
+
+def _collision_terms(pos: jnp.ndarray, rot: jnp.ndarray, cfg: SolverConfig
+                     ) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Self-penetration residuals of the deepest pairs (K,) and their Jacobian (K, 54)
+    (`ik.collision.penetration_terms`); empty when `cfg.collision` is 0."""
+    if cfg.collision <= 0:
+        return jnp.zeros((0,), pos.dtype), jnp.zeros((0, N_DELTA), pos.dtype)
+    res, jac = penetration_terms(pos, rot, cfg.collision, cfg.collision_tolerance)
+    return res, jnp.pad(jac, ((0, 0), (3, 0)))
 
 
 def _qvec(r: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -215,14 +238,16 @@ def _bone_terms(pose: Pose, frame: _Frame, smooth: jnp.ndarray, cfg: SolverConfi
     return res, jac
 
 
-def _position_terms(pose: Pose, frame: _Frame) -> tuple[jnp.ndarray, jnp.ndarray]:
-    """Weighted position residuals (66,) and their Jacobian (66, 54).
+def _position_terms(pos: jnp.ndarray, rot: jnp.ndarray, frame: _Frame
+                    ) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Weighted position residuals (66,) and their Jacobian (66, 54), from the pose's bone
+    origins and world rotations (at least the 22 target joints).
 
     A turn delta of bone b (R_b <- R_b exp(delta)) moves a joint k below it by
     (G_b delta) x (x_k - x_b), G_b the bone's world rotation, so column c of the block is
     G_b[:, c] x (x_k - x_b).
     """
-    pos, rot = forward(pose)
+    pos, rot = pos[:N_TARGETS], rot[:N_TARGETS]
     arm = pos[:, None, :] - pos[_BLOCK_BONES][None]  # (22, 17, 3)
     axes = jnp.swapaxes(rot[_BLOCK_BONES], -1, -2)  # (17, 3 columns, 3)
     jac_rot = jnp.cross(axes[None], arm[:, :, None, :])  # (22, 17, 3 columns, 3 xyz)
@@ -237,14 +262,16 @@ def _position_terms(pose: Pose, frame: _Frame) -> tuple[jnp.ndarray, jnp.ndarray
 def _cost(pose: Pose, frame: _Frame, smooth: jnp.ndarray, cfg: SolverConfig) -> jnp.ndarray:
     """Sum of squared residuals (m^2) of one frame."""
     dtype = pose.root_pos.dtype
-    pos, _ = forward(pose)
-    r_pos = frame.sqrt_w[:, None] * (pos - frame.targets)
+    pos, rot = _bodies(pose, cfg)
+    r_pos = frame.sqrt_w[:, None] * (pos[:N_TARGETS] - frame.targets)
+    r_col = (penetration_residuals(pos, rot, cfg.collision, cfg.collision_tolerance)
+             if cfg.collision > 0 else jnp.zeros((0,), dtype))
     rest = jnp.asarray(_rest_weights(cfg), dtype) * 2.0 * matrix_to_quat(pose.bones)[..., 1:]
     prev = 2.0 * matrix_to_quat(_mtm(frame.prev, pose.bones))[..., 1:]
     nxt = 2.0 * matrix_to_quat(_mtm(frame.next, pose.bones))[..., 1:]
     over, _ = _limit_excess(_euler_xyz(pose.bones), dtype)
     return (jnp.sum(r_pos * r_pos) + jnp.sum(rest * rest) + cfg.limit ** 2 * jnp.sum(over * over)
-            + smooth ** 2 * (jnp.sum(prev * prev) + jnp.sum(nxt * nxt)))
+            + smooth ** 2 * (jnp.sum(prev * prev) + jnp.sum(nxt * nxt)) + jnp.sum(r_col * r_col))
 
 
 def _apply(pose: Pose, delta: jnp.ndarray) -> Pose:
@@ -263,13 +290,15 @@ def levenberg_marquardt(pose: Pose, frame: _Frame, smooth: jnp.ndarray, cfg: Sol
 
     def step(_, carry):
         p, cost, mu = carry
-        r_pos, j_pos = _position_terms(p, frame)
+        pos, rot = _bodies(p, cfg)
+        r_pos, j_pos = _position_terms(pos, rot, frame)
+        r_col, j_col = _collision_terms(pos, rot, cfg)
         r_bone, j_bone = _bone_terms(p, frame, smooth, cfg)
         blocks = jnp.sum(j_bone[:, :, :, None] * j_bone[:, :, None, :], axis=1)  # (16, 3, 3)
         diag = (blocks[:, :, None, :] * block_eye[:, None, :, None]).reshape(3 * N_FREE, -1)
-        a = j_pos.T @ j_pos + jnp.pad(diag, ((6, 0), (6, 0)))
-        g = j_pos.T @ r_pos + jnp.pad(jnp.sum(j_bone * r_bone[..., None], axis=1).reshape(-1),
-                                      (6, 0))
+        a = j_pos.T @ j_pos + j_col.T @ j_col + jnp.pad(diag, ((6, 0), (6, 0)))
+        g_bone = jnp.sum(j_bone * r_bone[..., None], axis=1).reshape(-1)
+        g = j_pos.T @ r_pos + j_col.T @ r_col + jnp.pad(g_bone, (6, 0))
         damped = a + jnp.diag(mu * (jnp.diag(a) + 1e-6))
         delta = -cho_solve((jnp.linalg.cholesky(damped), True), g)
         cand = _apply(p, delta)

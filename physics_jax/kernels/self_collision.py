@@ -41,9 +41,11 @@ def capsules() -> tuple[np.ndarray, np.ndarray]:
     return seg, rad
 
 
-def segment_distance(p1, q1, p2, q2, axis: int = -1) -> jnp.ndarray:
-    """Closest distance between segments p1q1 and p2q2, branch-free. Points hold their x, y, z
-    along `axis` (-1: (..., 3); 0: (3, ...), the layout the batched kernel uses)."""
+def segment_closest_points(p1, q1, p2, q2, axis: int = -1
+                           ) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """The closest pair of points of segments p1q1 and p2q2 (one on each), branch-free; a
+    segment of zero length is its point. Points hold their x, y, z along `axis` (-1: (..., 3);
+    0: (3, ...), the layout the batched kernel uses)."""
 
     def dot(u, v):
         return jnp.sum(u * v, axis)
@@ -70,8 +72,13 @@ def segment_distance(p1, q1, p2, q2, axis: int = -1) -> jnp.ndarray:
     s = jnp.where(t < 0.0, s_t0, jnp.where(t > 1.0, s_t1, s))
     t = jnp.clip(t, 0.0, 1.0)
     s = jnp.where(e > eps, s, s_t0)
-    gap = (p1 + along(s) * d1) - (p2 + along(t) * d2)
-    return jnp.sqrt(dot(gap, gap))
+    return p1 + along(s) * d1, p2 + along(t) * d2
+
+
+def segment_distance(p1, q1, p2, q2, axis: int = -1) -> jnp.ndarray:
+    """Closest distance between segments p1q1 and p2q2 (`segment_closest_points`), m."""
+    c1, c2 = segment_closest_points(p1, q1, p2, q2, axis)
+    return jnp.sqrt(jnp.sum((c1 - c2) ** 2, axis))
 
 
 def _rest_pose_world() -> tuple[np.ndarray, np.ndarray]:

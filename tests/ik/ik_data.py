@@ -15,8 +15,11 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from physics_jax.ik import smpl_joint_positions
+from physics_jax.ik import bone_frames, smpl_joint_positions
+from physics_jax.ik.collision import world_capsules
 from physics_jax.ik.skeleton import JOINT, LIMITS, N_TARGETS
+from physics_jax.kernels.rotation import R_YZ, axis_angle_to_matrix
+from physics_jax.kernels.self_collision import max_penetration
 from physics_jax.motion.clip import SmplClip
 from physics_jax.synthetic import synthetic_clip
 
@@ -77,6 +80,21 @@ def angular_speeds(body_pose: np.ndarray, fps: float) -> np.ndarray:
 
 
 _joint_positions = jax.jit(smpl_joint_positions, static_argnames="n_bones")
+
+
+@jax.jit
+def _deepest_overlap(global_orient, body_pose, transl):
+    ryz = jnp.asarray(R_YZ, transl.dtype)
+    pos, rot = bone_frames(transl @ ryz.T, ryz @ axis_angle_to_matrix(global_orient),
+                           axis_angle_to_matrix(body_pose.reshape(-1, 23, 3)))
+    start, end = jax.vmap(world_capsules)(pos, rot)
+    return max_penetration(jnp.stack([start, end], axis=-2))
+
+
+def deepest_overlap(clip: SmplClip) -> np.ndarray:
+    """(T,) m: the deepest overlap of two of the humanoid's checked capsules in each frame."""
+    return np.asarray(_deepest_overlap(jnp.asarray(clip.global_orient),
+                                       jnp.asarray(clip.body_pose), jnp.asarray(clip.transl)))
 
 
 def joints_of(clip: SmplClip) -> np.ndarray:

@@ -11,6 +11,7 @@ import pytest
 from ik_data import (
     LENGTHS,
     angular_speeds,
+    deepest_overlap,
     joints_of,
     short_thorax,
     synthetic_batch,
@@ -20,12 +21,15 @@ from scipy.spatial.transform import Rotation
 
 from physics_jax.errors import MotionFormatError
 from physics_jax.humanoid.layout import BALL_LAYOUT
-from physics_jax.ik import JointFit, fit_joints, retarget_joint_motion
+from physics_jax.ik import JointFit, SolverConfig, fit_joints, retarget_joint_motion
 from physics_jax.kernels.retarget import smpl_to_qpos
 from physics_jax.sources import JointMotion
 from physics_jax.synthetic import synthetic_clip
 
 WALK, JUMP, RANDOM, STAND = range(4)
+EXACT = SolverConfig(collision=0.0)
+"""Without the self-penetration term: the fit is the inverse of the humanoid's kinematics even
+for the random poses, whose limbs overlap."""
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +40,7 @@ def batch():
 @pytest.fixture(scope="module")
 def plain_fit(batch) -> JointFit:
     _, joints = batch
-    return fit_joints(joints, LENGTHS, 30.0)
+    return fit_joints(joints, LENGTHS, 30.0, config=EXACT)
 
 
 _ball_qpos = jax.jit(lambda go, bp, tr: smpl_to_qpos(go, bp, tr, BALL_LAYOUT.joint_qpos_adr,
@@ -82,6 +86,28 @@ def test_round_trip_recovers_the_joints_within_a_centimetre(batch, plain_fit) ->
         np.testing.assert_allclose(err * 100, fit.joint_error_cm[i, :n], atol=1e-6)
 
 
+def test_the_fit_keeps_the_humanoid_out_of_itself(batch, plain_fit) -> None:
+    """The default fit keeps the humanoid's capsules apart (up to the tolerance): poses that
+    do not overlap come back as the exact fit gives them; random poses whose limbs overlap come
+    back far less overlapped, at the price of some joint error."""
+    clips, joints = batch
+    fit = fit_joints(joints, LENGTHS, 30.0)
+    tolerance = SolverConfig().collision_tolerance
+    for i in (WALK, JUMP, STAND):
+        assert deepest_overlap(clips[i]).max() < tolerance
+        np.testing.assert_allclose(fit.joint_error_cm[i], plain_fit.joint_error_cm[i],
+                                   atol=1e-3)
+    source = deepest_overlap(clips[RANDOM])
+    fitted = deepest_overlap(fit.clip(RANDOM))
+    print(f"random poses: deepest overlap {source.max() * 100:.1f} cm in the source, "
+          f"{fitted.max() * 100:.2f} cm fitted; fit error {fit.fit_error_cm[RANDOM]:.2f} cm")
+    assert (source > 0.03).sum() >= 4  # the random poses do put limbs 3 cm into each other
+    # a soft term against the joint targets: what lies beyond the tolerance shrinks to a third
+    excess = np.maximum(source - tolerance, 0.0)
+    assert (np.maximum(fitted - tolerance, 0.0) <= excess / 3 + 1e-4).all()
+    assert fit.fit_error_cm[RANDOM] < 1.0
+
+
 def test_floor_puts_the_soles_at_zero(batch, plain_fit) -> None:
     clips, _ = batch
     stand = plain_fit.clip(STAND)
@@ -98,7 +124,7 @@ def test_floor_puts_the_soles_at_zero(batch, plain_fit) -> None:
 def test_scaled_and_shifted_source_fits_the_same(batch, plain_fit) -> None:
     _, joints = batch
     shift = np.array([0.4, -0.3, 0.25])
-    fit = fit_joints(joints * 1.2 + shift, LENGTHS, 30.0)
+    fit = fit_joints(joints * 1.2 + shift, LENGTHS, 30.0, config=EXACT)
     np.testing.assert_allclose(fit.scale, 1 / 1.2, rtol=1e-9)
     assert (fit.fit_error_cm < 1.0).all()
     np.testing.assert_allclose(fit.fit_error_cm, plain_fit.fit_error_cm, atol=0.05)
@@ -141,7 +167,8 @@ def test_a_clip_without_joints_is_flagged_and_the_rest_is_fitted(batch, plain_fi
     _, joints = batch
     weights = np.ones(joints.shape[:3])
     weights[JUMP] = 0.0
-    fit = fit_joints(joints, LENGTHS, np.array([30.0, 30.0, 25.0, 30.0]), weights=weights)
+    fit = fit_joints(joints, LENGTHS, np.array([30.0, 30.0, 25.0, 30.0]), weights=weights,
+                     config=EXACT)
     assert list(fit.valid) == [True, False, True, True]
     assert "no joint" in fit.reason[JUMP]
     with pytest.raises(MotionFormatError, match="jump.bvh: joints: no joint"):
