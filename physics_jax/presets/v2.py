@@ -29,11 +29,15 @@ What it fixes (reward.md §5):
 
 Clip values (what the JSON reports) and their constants (units; reason):
 - slip (m/s): median over frames in contact (weighted by touch) of the sliding speed of the
-  best-anchored contact point, a soft minimum (`SLIP_SOFTMIN` 0.1 m/s) over touching corners of
-  the smaller of the backward and forward horizontal speed (a point planted on one side of a
-  frame counts as still: touch-down and lift-off, heel-to-toe roll and pivots are not sliding).
-  `SLIP_OFFSET` 0.22 m/s: pirouettes and 30 fps runs reach 0.1-0.23 m/s in real data;
-  `SLIP_SCALE` 0.03 m/s.
+  best-anchored contact point, a soft minimum (`SLIP_SOFTMIN` 0.1 m/s) over the touching
+  candidates of the smaller of the backward and forward horizontal speed (a point planted on
+  one side of a frame counts as still: touch-down, lift-off and heel-to-toe roll are not
+  sliding). Candidates: every corner of the contact boxes, and each box's pivot, the stillest
+  point of its bottom face under the planar rigid motion between frames (`pivot_speed`): a foot
+  turning on the ball in a pirouette or a pivot step moves every corner but not the point it
+  turns about. `SLIP_OFFSET` 0.12 m/s: 30 fps runs reach 0.10-0.11 m/s in the tuning windows
+  (pirouettes 0.09 with the pivot, 0.27 without it); `SLIP_SCALE` 0.06 m/s (a slide at twice
+  the offset is 87 % violated; the skate doses of 1 and 2 cm per frame stay apart).
 - penetration (m): mean over frames of the deepest point below the floor. `PEN_OFFSET` 8 mm
   (retargeting noise of the soles), `PEN_SCALE` 2 cm.
 - float (m): mean over frames of support needed x how far the lowest contact point stays above
@@ -85,7 +89,7 @@ CONTACT_GAP, CONTACT_GAP_WIDTH = 0.03, 0.006  # m
 CONTACT_SPEED, CONTACT_SPEED_WIDTH = 1.0, 0.2  # m/s
 FRICTION = 0.8
 SLIP_SOFTMIN = 0.10  # m/s
-SLIP_OFFSET, SLIP_SCALE = 0.22, 0.03  # m/s
+SLIP_OFFSET, SLIP_SCALE = 0.12, 0.06  # m/s
 PEN_OFFSET, PEN_SCALE = 0.008, 0.02  # m
 FLOAT_GAP = 0.01  # m
 FLOAT_OFFSET, FLOAT_SCALE = 0.005, 0.01  # m
@@ -199,6 +203,57 @@ def anchored_speed(points: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) ->
     return jnp.where(jnp.isfinite(out), out, 0.0)
 
 
+SOLE_QUAD = np.array([0, 1, 5, 4])
+"""Corners of a foot box's bottom face (body y = -1) in order around it (`_CORNERS` indices)."""
+
+
+def _step_pivot_speed(q0: jnp.ndarray, q1: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
+    """Footprints (..., 4, 2) at two frames -> horizontal speed (...,) m/s of the slowest point
+    of the first footprint under the planar rigid motion that best takes it to the second (a
+    turn about the centroid, then a shift): 0 when the motion's fixed point lies inside it."""
+    c0, c1 = jnp.mean(q0, -2), jnp.mean(q1, -2)
+    r0, r1 = q0 - c0[..., None, :], q1 - c1[..., None, :]
+    sin_sum = jnp.sum(r0[..., 0] * r1[..., 1] - r0[..., 1] * r1[..., 0], -1)
+    cos_sum = jnp.sum(r0[..., 0] * r1[..., 0] + r0[..., 1] * r1[..., 1], -1)
+    phi = jnp.arctan2(sin_sum, cos_sum)  # 0 for a point (all sums 0)
+    al, be = jnp.cos(phi) - 1.0, jnp.sin(phi)  # x moves by d + M x, M = [[al, -be], [be, al]]
+    d = c1 - c0
+
+    def move(x):  # (..., k, 2) offsets from c0 -> displacement
+        return d[..., None, :] + jnp.stack([al[..., None] * x[..., 0] - be[..., None] * x[..., 1],
+                                            be[..., None] * x[..., 0] + al[..., None] * x[..., 1]],
+                                           -1)
+
+    a = q0 - c0[..., None, :]
+    b = jnp.roll(a, -1, -2)
+    u, w = move(a), move(b) - move(a)  # displacement along each edge: u + s w, s in [0, 1]
+    ww = jnp.sum(w * w, -1)
+    s = jnp.clip(-jnp.sum(u * w, -1) / jnp.where(ww > 0, ww, 1.0), 0.0, 1.0)
+    edge = jnp.min(jnp.linalg.norm(u + s[..., None] * w, axis=-1), -1)
+    # the fixed point x* = -M^-1 d; det(M) x* = -M^T d avoids the division (det >= 0)
+    det = al * al + be * be
+    fixed = -jnp.stack([al * d[..., 0] + be * d[..., 1], -be * d[..., 0] + al * d[..., 1]], -1)
+    edge_dir, to_fixed = b - a, fixed[..., None, :] - det[..., None, None] * a
+    side = edge_dir[..., 0] * to_fixed[..., 1] - edge_dir[..., 1] * to_fixed[..., 0]
+    inside = (det > 1e-12) & (jnp.all(side >= 0, -1) | jnp.all(side <= 0, -1))
+    return jnp.where(inside, 0.0, edge) / dt
+
+
+def pivot_speed(corners: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
+    """Contact box corners (T, K, 8, 3) -> (T, K) m/s: horizontal speed of the stillest point of
+    each box's bottom face (`_step_pivot_speed`), the smaller of the step to the previous and to
+    the next frame. A foot turning on the ball (a pirouette, a pivot step) has a still point
+    inside its sole although every corner moves."""
+    quad = corners[:, :, SOLE_QUAD, :2]
+    t_max = quad.shape[0]
+    step = _step_pivot_speed(quad, jnp.roll(quad, -1, 0), dt)  # (T, K): t -> t + 1
+    t = jnp.arange(t_max)[:, None]
+    fwd = jnp.where(t < length - 1, step, jnp.inf)
+    bwd = jnp.where(t >= 1, jnp.roll(step, 1, 0), jnp.inf)
+    out = jnp.minimum(fwd, bwd)
+    return jnp.where(jnp.isfinite(out), out, 0.0)
+
+
 def com_force(com: jnp.ndarray, mask: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray,
               mass: float) -> jnp.ndarray:
     """External force (T, 3) N, world, that the centre of mass trajectory com (T, 3) needs:
@@ -258,8 +313,11 @@ def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, ro
     p_box = jnp.max(p_corner, -1)  # (T, 6)
     w = jnp.max(p_box, -1)  # (T,) some support
 
-    anchor = touch * jnp.exp(-still_speed / SLIP_SOFTMIN)  # soft minimum over touching corners
-    slip = jnp.max(touch, (-1, -2)) * jnp.sum(anchor * still_speed, (-1, -2)) / (
+    # candidates for the planted point: every corner, and each box's pivot (its stillest point)
+    cand_speed = jnp.concatenate([still_speed, pivot_speed(corners, length, dt)[..., None]], -1)
+    cand_touch = jnp.concatenate([touch, jnp.max(touch, -1, keepdims=True)], -1)
+    anchor = cand_touch * jnp.exp(-cand_speed / SLIP_SOFTMIN)  # soft minimum over touching ones
+    slip = jnp.max(touch, (-1, -2)) * jnp.sum(anchor * cand_speed, (-1, -2)) / (
         jnp.sum(anchor, (-1, -2)) + 1e-9)
     min_gap = jnp.min(gap, (-1, -2))
     held_gap = sustained_min(min_gap, mask, dt, HOLD_S, HOLD_TAPS)

@@ -40,7 +40,7 @@ def timeline_figure(tl: Timeline) -> plt.Figure:
            [(f"in contact > {CONTACT_ON:g}", CONTACT_ON)], "contact prob.")
     axes[0].set_ylim(-0.05, 1.05)
     _panel(axes[1], t, [("slip (contact-weighted)", tl.slip)],
-           [(f"slip scale {v2.SLIP_SCALE:g} m/s", v2.SLIP_SCALE)], "sole speed (m/s)")
+           [(f"slip offset {v2.SLIP_OFFSET:g} m/s", v2.SLIP_OFFSET)], "sole speed (m/s)")
     _panel(axes[2], t, [("penetration", tl.penetration), ("floating height", tl.float_height)],
            [(f"penetration scale {v2.PEN_SCALE:g} m", v2.PEN_SCALE),
             (f"float gap {v2.FLOAT_GAP:g} m", v2.FLOAT_GAP)], "floor distance (m)")

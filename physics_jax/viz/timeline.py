@@ -28,9 +28,9 @@ from physics_jax.results import clip_results
 
 FOOT_NAMES = FOOT_BONES  # order of the (T, 4) per-foot-box arrays
 
-# Display thresholds (foot colours in renders, shading in plots), from the v2 scales.
+# Display thresholds (foot colours in renders, shading in plots), from the v2 constants.
 CONTACT_ON = 0.5  # contact probability above which a foot box counts as in contact
-SLIP_SHOW = v2.SLIP_SCALE  # m/s of sole sliding while in contact shown as slipping
+SLIP_SHOW = v2.SLIP_OFFSET  # m/s of sole sliding while in contact shown as slipping
 PEN_SHOW = v2.PEN_SCALE / 4  # m below the floor shown as penetrating
 
 AIR, CONTACT, SLIP, PENETRATE = 0, 1, 2, 3  # foot states, see `foot_states`
