@@ -194,8 +194,14 @@ def anchored_speed(points: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) ->
     """Horizontal speed (T, ...) m/s of points (T, ..., 3): the smaller of the backward and the
     forward difference, so a point that is planted on one side of a frame (touch-down, lift-off)
     counts as still there, while a point that slides through the frame does not."""
-    t_max = points.shape[0]
     step = jnp.linalg.norm((jnp.roll(points, -1, 0) - points)[..., :2], axis=-1) / dt
+    return _slower_side(step, length)
+
+
+def _slower_side(step: jnp.ndarray, length: jnp.ndarray) -> jnp.ndarray:
+    """Speeds (T, ...) of the steps t -> t + 1 -> at each frame the smaller of the step into
+    it and the step out of it (the one step there is at a clip's ends)."""
+    t_max = step.shape[0]
     t = jnp.arange(t_max).reshape((t_max,) + (1,) * (step.ndim - 1))
     fwd = jnp.where(t < length - 1, step, jnp.inf)
     bwd = jnp.where(t >= 1, jnp.roll(step, 1, 0), jnp.inf)
@@ -245,13 +251,7 @@ def pivot_speed(corners: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> j
     the next frame. A foot turning on the ball (a pirouette, a pivot step) has a still point
     inside its sole although every corner moves."""
     quad = corners[:, :, SOLE_QUAD, :2]
-    t_max = quad.shape[0]
-    step = _step_pivot_speed(quad, jnp.roll(quad, -1, 0), dt)  # (T, K): t -> t + 1
-    t = jnp.arange(t_max)[:, None]
-    fwd = jnp.where(t < length - 1, step, jnp.inf)
-    bwd = jnp.where(t >= 1, jnp.roll(step, 1, 0), jnp.inf)
-    out = jnp.minimum(fwd, bwd)
-    return jnp.where(jnp.isfinite(out), out, 0.0)
+    return _slower_side(_step_pivot_speed(quad, jnp.roll(quad, -1, 0), dt), length)
 
 
 def com_force(com: jnp.ndarray, mask: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray,
