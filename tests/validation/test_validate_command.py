@@ -10,7 +10,7 @@ from physics_jax.validation.corruptions import CORRUPTIONS
 from physics_jax.validation.metrics import AUROC_TARGET, SPEARMAN_TARGET
 
 # v2 reaches both targets on the quick set for these; the others are reported (docs/validation.md)
-V2_PASSES_QUICK = ("skate", "time_warp", "teleport")
+V2_PASSES_QUICK = ("skate", "float", "sink", "time_warp", "teleport")
 
 
 @pytest.fixture(scope="module")
