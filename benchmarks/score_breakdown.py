@@ -98,8 +98,7 @@ def stages(preset: str, b: int, t: int, repeats: int) -> dict:
         return scorer.kernel.frames(*(x.reshape((n,) + x.shape[2:]) for x in (qpos, qvel, qacc)))
 
     from physics_jax.kernels.masked import frame_mask
-    from physics_jax.kernels.self_collision import max_penetration
-    from physics_jax.pipeline import body_segments
+    from physics_jax.kernels.self_collision import pose_penetration
     from physics_jax.presets import v2 as v2_preset
     from physics_jax.presets.kinematic import kinematic_axis
 
@@ -115,7 +114,7 @@ def stages(preset: str, b: int, t: int, repeats: int) -> dict:
         return kinematic_axis(c["bodies_pos"], c["self_penetration"], mask, length, dt, soft=True)
 
     def self_pen(c, length, dt):
-        return max_penetration(body_segments(c["bodies_pos"], c["bodies_quat"]))
+        return pose_penetration(c["bodies_pos"], c["bodies_quat"])
 
     def contact_dyn(c, length, dt):
         mask = frame_mask(c["com"].shape[0], length)

@@ -21,8 +21,7 @@ from physics_jax.kernels.dynamics import BACKENDS, DynamicsKernel
 from physics_jax.kernels.finite_diff import published_qvel_qacc, rotation_qvel_qacc
 from physics_jax.kernels.masked import frame_mask, masked_min
 from physics_jax.kernels.retarget import smpl_to_qpos
-from physics_jax.kernels.rotation import quat_rotate
-from physics_jax.kernels.self_collision import capsules, pose_penetration
+from physics_jax.kernels.self_collision import pose_penetration
 from physics_jax.motion.clip import MIN_FRAMES
 from physics_jax.presets import phymotion as phymotion_preset
 from physics_jax.presets import v2 as v2_preset
@@ -220,13 +219,6 @@ class BatchScorer:
             "dynamic": {"score": dynamic_score, **_terms(dynamic, violation=False)},
             "contact_fraction": contact_frac,
         }
-
-
-def body_segments(bodies_pos: jnp.ndarray, bodies_quat: jnp.ndarray) -> jnp.ndarray:
-    """Body poses (..., 24, 3) m / (..., 24, 4) -> world capsule segments (..., 24, 2, 3) m."""
-    seg_local, _ = capsules()
-    return bodies_pos[..., None, :] + quat_rotate(
-        bodies_quat[..., None, :], jnp.asarray(seg_local, bodies_pos.dtype))
 
 
 def flatten_scores(out: dict) -> dict:

@@ -39,7 +39,8 @@ def _moved_by() -> np.ndarray:
     return out
 
 
-_MOVED_BY = _moved_by()
+MOVED_BY = _moved_by()
+"""(24, 17) 1 where rotation block b turns bone i's body (b is i or one of its ancestors)."""
 
 
 def world_capsules(pos: jnp.ndarray, rot: jnp.ndarray) -> tuple[jnp.ndarray, jnp.ndarray]:
@@ -93,7 +94,7 @@ def penetration_terms(pos: jnp.ndarray, rot: jnp.ndarray, weight: float, toleran
     axes = jnp.swapaxes(rot[BLOCK_BONES], -1, -2)  # (17, 3 columns, 3)
     lever_p = jnp.cross(p[:, None] - origin[None], normal[:, None])  # (K, 17, 3)
     lever_q = jnp.cross(q[:, None] - origin[None], normal[:, None])
-    moved = jnp.asarray(_MOVED_BY, pos.dtype)
+    moved = jnp.asarray(MOVED_BY, pos.dtype)
     d_dist = (jnp.sum(axes[None] * lever_p[:, :, None], -1) * moved[i][:, :, None]
               - jnp.sum(axes[None] * lever_q[:, :, None], -1) * moved[j][:, :, None])
     w = weight * inside.astype(pos.dtype)

@@ -38,7 +38,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_solve
 
-from physics_jax.ik.collision import BLOCK_BONES, penetration_residuals, penetration_terms
+from physics_jax.ik.collision import (
+    BLOCK_BONES,
+    MOVED_BY,
+    penetration_residuals,
+    penetration_terms,
+)
 from physics_jax.ik.fk import bone_frames
 from physics_jax.ik.init import initial_pose
 from physics_jax.ik.skeleton import (
@@ -112,20 +117,9 @@ def _rest_weights(cfg: SolverConfig) -> np.ndarray:
     return w
 
 
-def _ancestors() -> np.ndarray:
-    """(22, 17) 1 where rotation block b (root, then FREE) is a strict ancestor of joint k."""
-    blocks = [0] + [int(j) for j in FREE]
-    out = np.zeros((N_TARGETS, len(blocks)))
-    for k in range(N_TARGETS):
-        j = int(PARENT[k])
-        while j >= 0:
-            out[k, blocks.index(j)] = 1.0
-            j = int(PARENT[j])
-    return out
-
-
-_ANCESTOR = _ancestors()
-_BLOCK_BONES = BLOCK_BONES
+_ANCESTOR = np.where((PARENT[:N_TARGETS] >= 0)[:, None],
+                     MOVED_BY[np.maximum(PARENT[:N_TARGETS], 0)], 0.0)
+"""(22, 17) 1 where rotation block b is a strict ancestor of joint k: it turns k's parent."""
 
 
 # Small fixed-size products written elementwise: XLA on CPU runs these far faster than
@@ -248,11 +242,11 @@ def _position_terms(pos: jnp.ndarray, rot: jnp.ndarray, frame: _Frame
     G_b[:, c] x (x_k - x_b).
     """
     pos, rot = pos[:N_TARGETS], rot[:N_TARGETS]
-    arm = pos[:, None, :] - pos[_BLOCK_BONES][None]  # (22, 17, 3)
-    axes = jnp.swapaxes(rot[_BLOCK_BONES], -1, -2)  # (17, 3 columns, 3)
+    arm = pos[:, None, :] - pos[BLOCK_BONES][None]  # (22, 17, 3)
+    axes = jnp.swapaxes(rot[BLOCK_BONES], -1, -2)  # (17, 3 columns, 3)
     jac_rot = jnp.cross(axes[None], arm[:, :, None, :])  # (22, 17, 3 columns, 3 xyz)
     jac_rot = jac_rot * jnp.asarray(_ANCESTOR, pos.dtype)[:, :, None, None]
-    jac_rot = jnp.transpose(jac_rot, (0, 3, 1, 2)).reshape(N_TARGETS, 3, 3 * len(_BLOCK_BONES))
+    jac_rot = jnp.transpose(jac_rot, (0, 3, 1, 2)).reshape(N_TARGETS, 3, 3 * len(BLOCK_BONES))
     eye = jnp.broadcast_to(jnp.eye(3, dtype=pos.dtype), (N_TARGETS, 3, 3))
     jac = jnp.concatenate([eye, jac_rot], axis=-1).reshape(3 * N_TARGETS, N_DELTA)
     w = jnp.repeat(frame.sqrt_w, 3)
