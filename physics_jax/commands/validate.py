@@ -35,6 +35,7 @@ def print_tables(table: list[dict]) -> None:
     from rich.table import Table
 
     from physics_jax.validation.metrics import AUROC_TARGET, SPEARMAN_TARGET
+    from physics_jax.validation.report import left_out_text
 
     console = Console(width=TABLE_WIDTH)
     for split in dict.fromkeys(r["split"] for r in table):
@@ -57,6 +58,9 @@ def print_tables(table: list[dict]) -> None:
                 cells += [f"{r['spearman']:.3f}", f"{r['auroc']:.3f}", mark]
             t.add_row(name, moderate, *cells)
         console.print(t)
+        note = left_out_text(rows)
+        if note:
+            console.print(note)
 
 
 def run(args) -> int:

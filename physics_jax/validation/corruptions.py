@@ -139,12 +139,21 @@ def floor_height(clip: SmplClip) -> float:
     return float(np.percentile(sole_heights(clip).min(axis=1), FLOOR_PERCENTILE))
 
 
-def hover_segment(clip: SmplClip, dose: float) -> tuple[int, int]:
-    """Frames [start, stop) of a `dose`-second hover, centred; with its ramps it covers at most
-    `HOVER_MAX_SHARE` of the clip (the floor stays visible for most of it)."""
+def hover_fits(clip: SmplClip, dose: float) -> bool:
+    """Whether a `dose`-second hover and its two ramps fit in `HOVER_MAX_SHARE` of the clip (the
+    floor must stay visible for most of it). A clip too short for the dose cannot carry it: the
+    suite leaves that (window, dose) pair out rather than hover for less than the dose says."""
     ramp = int(np.ceil(RAMP_S * clip.fps))
+    return int(round(dose * clip.fps)) + 2 * ramp <= int(HOVER_MAX_SHARE * clip.frames)
+
+
+def hover_segment(clip: SmplClip, dose: float) -> tuple[int, int]:
+    """Frames [start, stop) of a `dose`-second hover, centred; ValueError (naming the clip) when
+    the clip cannot hold it (`hover_fits`)."""
+    if not hover_fits(clip, dose):
+        raise ValueError(f"{clip.source}: a {dose:g} s hover and its ramps do not fit in "
+                         f"{HOVER_MAX_SHARE:.0%} of {clip.frames} frames at {clip.fps:g} fps")
     n = int(round(dose * clip.fps))
-    n = max(0, min(n, int(HOVER_MAX_SHARE * clip.frames) - 2 * ramp))
     start = (clip.frames - n) // 2
     return start, start + n
 
@@ -152,7 +161,8 @@ def hover_segment(clip: SmplClip, dose: float) -> tuple[int, int]:
 def hover(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
     """For `dose` seconds in the middle of the clip the body is raised just enough that the
     lowest sole point stays `HOVER_CLEARANCE` above the floor: the feet never touch while the
-    root follows its own smooth path (raised-cosine ramps in and out)."""
+    root follows its own smooth path (raised-cosine ramps in and out). ValueError when the clip
+    is too short for the dose (`hover_fits`)."""
     start, stop = hover_segment(clip, dose)
     if stop <= start:
         return _with(clip, f"hover={dose:g}s")
@@ -193,6 +203,9 @@ class Corruption:
     doses: tuple[float, ...]
     moderate: float
     breaks: str
+    fits: Callable[[SmplClip, float], bool] = lambda clip, dose: True  # noqa: E731
+    """Whether a clip can carry a dose (a hover needs time to hover); pairs that cannot are left
+    out of the suite and counted."""
 
     @property
     def neutral(self) -> float:
@@ -214,7 +227,7 @@ CORRUPTIONS: dict[str, Corruption] = {c.name: c for c in (
     Corruption("teleport", teleport, "cm", (0.0, 5.0, 10.0, 20.0, 40.0), 10.0,
                "root jumps horizontally at one frame"),
     Corruption("hover", hover, "s", (0.0, 0.25, 0.5, 0.75, 1.0), 0.5,
-               "feet never touch for a while although the root moves smoothly"),
+               "feet never touch for a while although the root moves smoothly", hover_fits),
     Corruption("lean", lean, "deg", (0.0, 10.0, 20.0, 30.0, 40.0), 20.0,
                "body tilted about the ankles, centre of mass off the support"),
 )}

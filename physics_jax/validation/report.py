@@ -119,6 +119,15 @@ def _fmt(x, digits: int = 3) -> str:
     return f"{x:.{digits}f}"
 
 
+def left_out_text(rows: list[dict]) -> str:
+    """How many (window, dose) pairs of each corruption were left out of these rows (one split,
+    per preset alike) because the window cannot carry the dose; "" when none were."""
+    counts = {r["corruption"]: r.get("left_out", 0) for r in rows}
+    parts = [f"{name} {n}" for name, n in counts.items() if n]
+    return ("(window, dose) pairs left out, the window too short to carry the dose: "
+            + ", ".join(parts)) if parts else ""
+
+
 def metrics_html(table: list[dict], split: str) -> str:
     """The Spearman / AUROC table of one split, presets side by side."""
     rows = [r for r in table if r["split"] == split]
@@ -143,6 +152,9 @@ def metrics_html(table: list[dict], split: str) -> str:
                    f"{''.join(cells)}</tr>")
     out.append("</table>")
     n = rows[0]["windows"]
+    note = left_out_text(rows)
+    if note:
+        out.append(f"<p class='note'>{html.escape(note)}</p>")
     return f"<h3>{split} ({n} real windows)</h3>" + "".join(out)
 
 

@@ -41,6 +41,8 @@ class SuiteResult:
     rows: dict[str, list[dict]]  # preset -> per-clip result dicts (the JSON schema)
     corruptions: dict[str, Corruption]
     table: list[dict] = field(default_factory=list)
+    left_out: list[Sample] = field(default_factory=list)  # pairs a window cannot carry
+
 
     def select(self, kind: str, corruption: str = "", split: str = "all") -> np.ndarray:
         """Indices of samples of `kind` (and `corruption`) whose window is in `split`."""
@@ -51,11 +53,14 @@ class SuiteResult:
 
 def build_samples(real: RealSet, corruptions: dict[str, Corruption],
                   doses: dict[str, tuple[float, ...]] | None = None, probes: bool = True
-                  ) -> tuple[list[SmplClip], list[Sample]]:
+                  ) -> tuple[list[SmplClip], list[Sample], list[Sample]]:
     """Real windows, each corruption at each non-neutral dose (seed = window index), and the
-    hacking probes. `doses` overrides a corruption's ladder (its first dose must be neutral)."""
+    hacking probes; the third list holds the (window, dose) pairs left out because the window
+    cannot carry the dose (`Corruption.fits`). `doses` overrides a corruption's ladder (its first
+    dose must be neutral)."""
     clips: list[SmplClip] = []
     samples: list[Sample] = []
+    left_out: list[Sample] = []
     for w, clip in enumerate(real.clips):
         clips.append(clip)
         samples.append(Sample("real", w))
@@ -64,14 +69,18 @@ def build_samples(real: RealSet, corruptions: dict[str, Corruption],
             if dose == c.neutral:
                 continue
             for w, clip in enumerate(real.clips):
+                sample = Sample("corrupted", w, name, float(dose))
+                if not c.fits(clip, dose):
+                    left_out.append(sample)
+                    continue
                 clips.append(c.apply(clip, dose, w))
-                samples.append(Sample("corrupted", w, name, float(dose)))
+                samples.append(sample)
     if probes:
         for name, make in PROBES.items():
             for w, clip in enumerate(real.clips):
                 clips.append(make(clip))
                 samples.append(Sample("probe", w, name))
-    return clips, samples
+    return clips, samples, left_out
 
 
 def deal(frames: list[int], batch_size: int) -> list[int]:
@@ -134,6 +143,8 @@ def summarise(result: SuiteResult) -> list[dict]:
                     "per_clip_spearman": per_clip_spearman(wins[ok], dose[ok], r[every][ok]),
                     "auroc": area, "pass": passes(rho, area), "mean_by_dose": by_dose,
                     "windows": int(real_idx.size),
+                    "left_out": sum(1 for s in result.left_out if s.corruption == name and (
+                        split == "all" or result.real.split[s.window] == split)),
                 })
     return table
 
@@ -169,13 +180,13 @@ def run_suite(real: RealSet, corruptions: dict[str, Corruption] | None = None,
     corruptions = corruptions or CORRUPTIONS
     if progress:
         progress(f"corrupting {len(real)} windows")
-    clips, samples = build_samples(real, corruptions, doses)
+    clips, samples, left_out = build_samples(real, corruptions, doses)
     rewards, rows = {}, {}
     for preset in presets:
         if progress:
             progress(f"scoring {len(clips)} clips with {preset}")
         rows[preset] = score_all(clips, preset, batch_size, device)
         rewards[preset] = np.array([_reward(row) for row in rows[preset]])
-    result = SuiteResult(real, samples, rewards, rows, corruptions)
+    result = SuiteResult(real, samples, rewards, rows, corruptions, left_out=left_out)
     result.table = summarise(result)
     return result

@@ -8,11 +8,11 @@ from physics_jax.synthetic import synthetic_clip
 from physics_jax.validation.corruptions import (
     CORRUPTIONS,
     HOVER_CLEARANCE,
-    HOVER_MAX_SHARE,
     JITTER_ROOT_PER_RAD,
     RAMP_S,
     floor_height,
     hover,
+    hover_fits,
     hover_segment,
     jitter,
     lean,
@@ -24,7 +24,9 @@ from physics_jax.validation.corruptions import (
     teleport_frame,
     time_warp,
 )
+from physics_jax.validation.dataset import RealSet
 from physics_jax.validation.kinematics import ANKLE_IDX, ankle_midpoint, body_poses, sole_heights
+from physics_jax.validation.suite import build_samples
 
 
 @pytest.fixture(scope="module")
@@ -126,10 +128,18 @@ def test_hover_keeps_the_feet_off_the_floor_for_the_dose(walk, dose):
     assert np.abs(np.diff(dy, 2)).max() < 0.2 * dy.max()
 
 
-def test_hover_is_capped_by_the_clip_length():
+def test_hover_is_left_out_where_the_clip_cannot_carry_the_dose():
     short = synthetic_clip("walk", frames=40, fps=30.0)
-    start, stop = hover_segment(short, 5.0)
-    assert stop - start == int(HOVER_MAX_SHARE * 40) - 2 * int(np.ceil(RAMP_S * 30.0))
+    # 0.25 s = 8 frames + two 6-frame ramps = 20 > int(0.45 x 40) = 18; 0.2 s = 6 + 12 fits
+    assert hover_fits(short, 0.2) and not hover_fits(short, 0.25)
+    with pytest.raises(ValueError, match=r"walk.*0.25 s hover"):
+        hover(short, 0.25)
+    clips, samples, left_out = build_samples(
+        RealSet([short, short], ["tuning", "held_out"], ["a", "b"]),
+        {"hover": CORRUPTIONS["hover"]}, {"hover": (0.0, 0.2, 0.5)}, probes=False)
+    assert [(s.kind, s.dose) for s in samples] == [("real", 0.0)] * 2 + [("corrupted", 0.2)] * 2
+    assert [(s.window, s.dose) for s in left_out] == [(0, 0.5), (1, 0.5)]
+    assert len(clips) == len(samples)
 
 
 @pytest.mark.parametrize("dose", [10.0, 25.0])
