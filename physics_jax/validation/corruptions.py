@@ -23,13 +23,20 @@ from physics_jax.humanoid.table import BONES
 from physics_jax.motion.clip import SmplClip
 from physics_jax.sources.amass import SmplParams
 from physics_jax.sources.resample import resample_smpl_params
-from physics_jax.validation.kinematics import ANKLE_IDX, ankle_midpoint, body_poses, sole_heights
+from physics_jax.validation.kinematics import (
+    ANKLE_IDX,
+    ankle_midpoint,
+    body_poses,
+    mean_joint_speed,
+    sole_heights,
+)
 
 RAMP_S = 0.2  # s, raised-cosine ramp into and out of a vertical displacement
 HOVER_CLEARANCE = 0.10  # m: lowest sole point above the floor throughout a hover
 HOVER_MAX_SHARE = 0.45  # a hover and its ramps cover at most this share of the clip
 FLOOR_PERCENTILE = 5.0  # %: the clip's floor, a low percentile of its lowest sole height
 JITTER_ROOT_PER_RAD = 0.10  # m of root noise std per rad of joint-angle noise std
+WARP_MIN_SPEED = 0.25  # m/s: mean joint speed a clip needs before a speed-up can break it
 UP = np.array([0.0, 1.0, 0.0])  # SMPL's world is y-up
 
 
@@ -119,6 +126,14 @@ def time_warp(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
                  body_pose=out["body_pose"], transl=out["transl"])
 
 
+def time_warp_fits(clip: SmplClip, dose: float) -> bool:
+    """Whether speeding the clip up can break it: its joints must move at `WARP_MIN_SPEED` on
+    average. A clip that hardly moves (a one-leg balance: 0.06-0.15 m/s, where walks, runs and
+    dances move at 0.4-3.4 m/s) still moves slower than a walk at 4x, a motion people make; the
+    suite leaves such pairs out rather than count a plausible motion as corrupted."""
+    return dose == 1.0 or mean_joint_speed(clip) >= WARP_MIN_SPEED
+
+
 def teleport_frame(frames: int, seed: int) -> int:
     """The frame at which `teleport` jumps: seeded, in the middle third of the clip."""
     start, stop = middle_third(frames)
@@ -206,6 +221,7 @@ class Corruption:
     fits: Callable[[SmplClip, float], bool] = lambda clip, dose: True  # noqa: E731
     """Whether a clip can carry a dose (a hover needs time to hover); pairs that cannot are left
     out of the suite and counted."""
+    fits_rule: str = ""  # what `fits` asks, in words
 
     @property
     def neutral(self) -> float:
@@ -223,11 +239,13 @@ CORRUPTIONS: dict[str, Corruption] = {c.name: c for c in (
     Corruption("jitter", jitter, "rad", (0.0, 0.01, 0.02, 0.05, 0.1), 0.05,
                "frame-independent noise on joint angles (and 10 cm/rad on the root)"),
     Corruption("time_warp", time_warp, "x speed", (1.0, 1.5, 2.0, 3.0, 4.0), 2.0,
-               "clip replayed faster at the same frame rate"),
+               "clip replayed faster at the same frame rate", time_warp_fits,
+               f"the window's joints move at {WARP_MIN_SPEED:g} m/s or more on average"),
     Corruption("teleport", teleport, "cm", (0.0, 5.0, 10.0, 20.0, 40.0), 10.0,
                "root jumps horizontally at one frame"),
     Corruption("hover", hover, "s", (0.0, 0.25, 0.5, 0.75, 1.0), 0.5,
-               "feet never touch for a while although the root moves smoothly", hover_fits),
+               "feet never touch for a while although the root moves smoothly", hover_fits,
+               f"a hover and its ramps fit in {HOVER_MAX_SHARE:.0%} of the window"),
     Corruption("lean", lean, "deg", (0.0, 10.0, 20.0, 30.0, 40.0), 20.0,
                "body tilted about the ankles, centre of mass off the support"),
 )}

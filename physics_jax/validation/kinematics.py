@@ -51,3 +51,12 @@ def ankle_midpoint(clip: SmplClip) -> np.ndarray:
     """(T, 3) m: midpoint of the two ankle joints, SMPL y-up world."""
     pos, _ = body_poses(clip)
     return pos[:, ANKLE_IDX].mean(axis=1)
+
+
+def mean_joint_speed(clip: SmplClip) -> float:
+    """m/s: speed of the 24 body origins between frames, averaged over joints and frames (0 for a
+    single frame)."""
+    pos, _ = body_poses(clip)
+    if clip.frames < 2:
+        return 0.0
+    return float(np.linalg.norm(np.diff(pos, axis=0), axis=-1).mean() * clip.fps)

@@ -120,12 +120,13 @@ def _fmt(x, digits: int = 3) -> str:
 
 
 def left_out_text(rows: list[dict]) -> str:
-    """How many (window, dose) pairs of each corruption were left out of these rows (one split,
-    per preset alike) because the window cannot carry the dose; "" when none were."""
-    counts = {r["corruption"]: r.get("left_out", 0) for r in rows}
-    parts = [f"{name} {n}" for name, n in counts.items() if n]
-    return ("(window, dose) pairs left out, the window too short to carry the dose: "
-            + ", ".join(parts)) if parts else ""
+    """How many (window, dose) pairs of each corruption were left out of these rows (one split;
+    the presets share them) because the window cannot carry the dose, and the rule; "" when
+    none were."""
+    counts = {r["corruption"]: (r.get("left_out", 0), r.get("left_out_rule", "")) for r in rows}
+    parts = [f"{name} {n} (needs: {rule})" for name, (n, rule) in counts.items() if n]
+    return ("(window, dose) pairs left out, the window cannot carry the dose: "
+            + "; ".join(parts)) if parts else ""
 
 
 def metrics_html(table: list[dict], split: str) -> str:
@@ -206,12 +207,14 @@ def real_html(result: SuiteResult) -> str:
 
 
 def corruptions_html(result: SuiteResult) -> str:
-    out = ["<table><tr><th>corruption</th><th>breaks</th><th>doses</th><th>moderate</th></tr>"]
+    out = ["<table><tr><th>corruption</th><th>breaks</th><th>doses</th><th>moderate</th>"
+           "<th>a window carries a dose when</th></tr>"]
     for c in result.corruptions.values():
         doses = sorted({s.dose for s in result.samples if s.corruption == c.name} | {c.neutral})
         out.append(f"<tr><td class='name'>{c.name}</td><td class='name'>{html.escape(c.breaks)}"
                    f"</td><td>{', '.join(f'{d:g}' for d in doses)} {html.escape(c.unit)}</td>"
-                   f"<td>{c.moderate:g}</td></tr>")
+                   f"<td>{c.moderate:g}</td><td class='name'>"
+                   f"{html.escape(c.fits_rule or 'always')}</td></tr>")
     out.append("</table>")
     return "".join(out)
 

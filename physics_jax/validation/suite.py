@@ -143,6 +143,7 @@ def summarise(result: SuiteResult) -> list[dict]:
                     "per_clip_spearman": per_clip_spearman(wins[ok], dose[ok], r[every][ok]),
                     "auroc": area, "pass": passes(rho, area), "mean_by_dose": by_dose,
                     "windows": int(real_idx.size),
+                    "left_out_rule": c.fits_rule,
                     "left_out": sum(1 for s in result.left_out if s.corruption == name and (
                         split == "all" or result.real.split[s.window] == split)),
                 })

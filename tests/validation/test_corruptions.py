@@ -1,5 +1,7 @@
 """Each corruption does what it says, by the dose, reproducibly."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -23,9 +25,17 @@ from physics_jax.validation.corruptions import (
     teleport,
     teleport_frame,
     time_warp,
+    time_warp_fits,
 )
 from physics_jax.validation.dataset import RealSet
-from physics_jax.validation.kinematics import ANKLE_IDX, ankle_midpoint, body_poses, sole_heights
+from physics_jax.validation.kinematics import (
+    ANKLE_IDX,
+    ankle_midpoint,
+    body_poses,
+    mean_joint_speed,
+    sole_heights,
+)
+from physics_jax.validation.probes import standing_still
 from physics_jax.validation.suite import build_samples
 
 
@@ -110,6 +120,17 @@ def test_time_warp_shortens_the_clip_by_the_factor(walk, factor):
         np.testing.assert_allclose(
             Rotation.from_rotvec(out.body_pose.reshape(-1, 3)).as_matrix(),
             Rotation.from_rotvec(walk.body_pose[::2].reshape(-1, 3)).as_matrix(), atol=1e-9)
+
+
+def test_time_warp_needs_a_clip_that_moves(walk):
+    still = standing_still(walk)
+    assert mean_joint_speed(still) == 0.0
+    glide = replace(still, transl=still.transl + np.arange(still.frames)[:, None] * [
+        0.02, 0.0, 0.0])  # every joint moves 2 cm per frame at 30 fps
+    assert mean_joint_speed(glide) == pytest.approx(0.6, rel=1e-9)
+    assert time_warp_fits(glide, 2.0)
+    assert time_warp_fits(walk, 4.0) and time_warp_fits(still, 1.0)
+    assert not time_warp_fits(still, 1.5)
 
 
 @pytest.mark.parametrize("dose", [0.5, 0.75])
