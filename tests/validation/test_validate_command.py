@@ -38,6 +38,25 @@ def test_report_has_every_corruption_both_presets_and_both_splits(report):
     assert probes[("standing_still", "v2")]["reward"] is not None
 
 
+def test_pairs_a_window_cannot_carry_are_counted_per_split(report):
+    from physics_jax.commands.validate import QUICK_FILES, QUICK_WINDOWS
+    from physics_jax.validation.dataset import DEFAULT_DATA, load_real
+
+    _, results = report
+    assert _rows(results)[("hover", "v2")]["left_out"] > 0  # the quick set's short runs
+    real = load_real([str(DEFAULT_DATA)], max_clips=QUICK_FILES, max_windows=QUICK_WINDOWS)
+    for split in ("tuning", "held_out"):
+        rows = _rows(results, split)
+        for name, c in CORRUPTIONS.items():
+            expected = sum(not c.fits(clip, dose) for clip, s in zip(
+                real.clips, real.split, strict=True) if s == split
+                for dose in (c.moderate, c.doses[-1]))
+            assert rows[(name, "v2")]["left_out"] == rows[(name, "phymotion")]["left_out"]
+            assert rows[(name, "v2")]["left_out"] == expected, (split, name)
+            assert _rows(results)[(name, "v2")]["left_out"] == sum(
+                _rows(results, s)[(name, "v2")]["left_out"] for s in ("tuning", "held_out"))
+
+
 def test_v2_reaches_the_targets_and_beats_phymotion(report):
     _, results = report
     rows = _rows(results)
