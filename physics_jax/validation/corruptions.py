@@ -218,7 +218,7 @@ class Corruption:
     doses: tuple[float, ...]
     moderate: float
     breaks: str
-    fits: Callable[[SmplClip, float], bool] = lambda clip, dose: True  # noqa: E731
+    fits: Callable[[SmplClip, float], bool] = lambda clip, dose: True
     """Whether a clip can carry a dose (a hover needs time to hover); pairs that cannot are left
     out of the suite and counted."""
     fits_rule: str = ""  # what `fits` asks, in words

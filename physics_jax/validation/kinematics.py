@@ -56,7 +56,7 @@ def ankle_midpoint(clip: SmplClip) -> np.ndarray:
 def mean_joint_speed(clip: SmplClip) -> float:
     """m/s: speed of the 24 body origins between frames, averaged over joints and frames (0 for a
     single frame)."""
-    pos, _ = body_poses(clip)
     if clip.frames < 2:
         return 0.0
+    pos, _ = body_poses(clip)
     return float(np.linalg.norm(np.diff(pos, axis=0), axis=-1).mean() * clip.fps)

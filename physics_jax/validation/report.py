@@ -123,7 +123,7 @@ def left_out_text(rows: list[dict]) -> str:
     """How many (window, dose) pairs of each corruption were left out of these rows (one split;
     the presets share them) because the window cannot carry the dose, and the rule; "" when
     none were."""
-    counts = {r["corruption"]: (r.get("left_out", 0), r.get("left_out_rule", "")) for r in rows}
+    counts = {r["corruption"]: (r["left_out"], r["left_out_rule"]) for r in rows}
     parts = [f"{name} {n} (needs: {rule})" for name, (n, rule) in counts.items() if n]
     return ("(window, dose) pairs left out, the window cannot carry the dose: "
             + "; ".join(parts)) if parts else ""

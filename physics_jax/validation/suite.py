@@ -43,7 +43,6 @@ class SuiteResult:
     table: list[dict] = field(default_factory=list)
     left_out: list[Sample] = field(default_factory=list)  # pairs a window cannot carry
 
-
     def select(self, kind: str, corruption: str = "", split: str = "all") -> np.ndarray:
         """Indices of samples of `kind` (and `corruption`) whose window is in `split`."""
         return np.array([i for i, s in enumerate(self.samples) if s.kind == kind
@@ -125,12 +124,14 @@ def summarise(result: SuiteResult) -> list[dict]:
             if idx.size == 0:
                 continue
             mod = np.array([i for i in idx if result.samples[i].dose == c.moderate], int)
+            left_out = sum(1 for pair in result.left_out if pair.corruption == name and (
+                split == "all" or result.real.split[pair.window] == split))
+            every = np.concatenate([real_idx, idx])
+            dose = np.array([c.neutral if result.samples[i].kind == "real"
+                             else result.samples[i].dose for i in every])
+            wins = np.array([result.samples[i].window for i in every])
             for preset in result.rewards:
                 r = result.rewards[preset]
-                every = np.concatenate([real_idx, idx])
-                dose = np.array([c.neutral if result.samples[i].kind == "real"
-                                 else result.samples[i].dose for i in every])
-                wins = np.array([result.samples[i].window for i in every])
                 ok = np.isfinite(r[every])
                 rho = spearman(dose[ok], r[every][ok])
                 by_dose = {float(d): float(np.nanmean(r[every][dose == d]))
@@ -144,8 +145,7 @@ def summarise(result: SuiteResult) -> list[dict]:
                     "auroc": area, "pass": passes(rho, area), "mean_by_dose": by_dose,
                     "windows": int(real_idx.size),
                     "left_out_rule": c.fits_rule,
-                    "left_out": sum(1 for s in result.left_out if s.corruption == name and (
-                        split == "all" or result.real.split[s.window] == split)),
+                    "left_out": left_out,
                 })
     return table
 
