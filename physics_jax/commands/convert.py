@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+TABLE_WIDTH = 120  # characters: every column readable when the output is not a terminal
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
@@ -45,13 +47,16 @@ def _print_table(rows, outputs: list[Path], title: str) -> None:
     from rich.table import Table
 
     table = Table(title=title)
-    for col in ("source", "source fps", "frames", "fps", "scale", "fit error cm", "output"):
+    for col in ("source", "source fps", "frames", "fps", "scale", "fit error cm",
+                "feet below floor %", "output"):
         table.add_column(col, justify="left" if col in ("source", "output") else "right")
     for row, out in zip(rows, outputs, strict=True):
         table.add_row(row.source.name, f"{row.source_fps:g}", str(row.clip.frames),
                       f"{row.clip.fps:g}", "-" if row.scale is None else f"{row.scale:.3f}",
-                      "-" if row.fit_error_cm is None else f"{row.fit_error_cm:.2f}", out.name)
-    Console().print(table)
+                      "-" if row.fit_error_cm is None else f"{row.fit_error_cm:.2f}",
+                      "-" if row.below_floor is None else f"{100 * row.below_floor:.1f}",
+                      out.name)
+    Console(width=TABLE_WIDTH).print(table)
 
 
 def run(args) -> int:
@@ -77,7 +82,7 @@ def run(args) -> int:
     elapsed = time.perf_counter() - t0
     out_dir.mkdir(parents=True, exist_ok=True)
     for row, target in zip(rows, outputs, strict=True):
-        save_motion(target, row.clip)
+        save_motion(target, row.clip, row.below_floor)
     _print_table(rows, outputs, f"phymotion convert -> {out_dir}")
     print(f"converted {len(rows)} files in {elapsed:.1f} s", file=sys.stderr)
     return 0

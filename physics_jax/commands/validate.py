@@ -26,6 +26,13 @@ def register(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=None,
                    help="clips per scorer call (power of two; default 256, 64 with --quick)")
     p.add_argument("--device", choices=("cpu", "gpu"), default=None)
+    p.add_argument("--seed", type=int, default=0,
+                   help="corruption seed of the run (each window's seed also depends on its "
+                        "file and start, not on what else is loaded)")
+    p.add_argument("--keep-misfit-takes", action="store_true",
+                   help="keep takes whose source skeleton does not fit them (left out by "
+                        "default: a foot joint below the capture floor in more than 10 %% of "
+                        "the source's frames)")
     p.set_defaults(func=run)
 
 
@@ -83,17 +90,23 @@ def run(args) -> int:
     t0 = time.perf_counter()
     with console.status("loading clips"):
         real = load_real(data, max_clips=QUICK_FILES if args.quick else None, window_s=window,
-                         max_windows=QUICK_WINDOWS if args.quick else None)
+                         max_windows=QUICK_WINDOWS if args.quick else None,
+                         keep_misfits=args.keep_misfit_takes)
     console.print(f"{len(real)} real windows of {window:g} s: {summary(real)}")
+    for path, why in real.left_out:
+        console.print(f"left out {path}: {why}")
     doses = ({n: (c.neutral, c.moderate, c.doses[-1]) for n, c in CORRUPTIONS.items()}
              if args.quick else None)
     with console.status("starting") as status:
         result = run_suite(real, CORRUPTIONS, doses, batch_size=batch, device=args.device,
-                           progress=lambda msg: (status.update(msg), console.log(msg)))
+                           progress=lambda msg: (status.update(msg), console.log(msg)),
+                           seed=args.seed)
     print_tables(result.table)
     command = "phymotion validate " + " ".join(shlex.quote(a) for a in [
         *args.data, "--out", args.out, *(["--quick"] if args.quick else []),
-        *(["--window", f"{args.window:g}"] if args.window else [])])
+        *(["--window", f"{args.window:g}"] if args.window else []),
+        *(["--seed", str(args.seed)] if args.seed else []),
+        *(["--keep-misfit-takes"] if args.keep_misfit_takes else [])])
     path = write_report(result, args.out, command)
     console.print(f"report: {path}  ({time.perf_counter() - t0:.0f} s)")
     return 0

@@ -14,6 +14,7 @@ from physics_jax.ik.fit import fit_joints
 from physics_jax.ik.retarget import resample_clip
 from physics_jax.motion.clip import SmplClip, make_clip
 from physics_jax.motion.readers import MOTION_SUFFIXES, expand_paths, load_motion
+from physics_jax.sources.floor_check import below_floor_share
 from physics_jax.sources.joint_motion import JointMotion
 from physics_jax.sources.load import JOINT_SUFFIXES, load_joint_motion
 from physics_jax.sources.resample import resample
@@ -44,13 +45,16 @@ class Source:
 @dataclass
 class Converted:
     """A converted clip: the SMPL parameters, the source's frame rate, and for joint sources
-    the applied scale and the mean joint fit error (cm); None for SMPL sources."""
+    the applied scale, the mean joint fit error (cm) and the share of source frames with a foot
+    joint below the source's floor (`sources.floor_check.below_floor_share`); None for SMPL
+    sources."""
 
     source: Path
     clip: SmplClip
     source_fps: float
     scale: float | None = None
     fit_error_cm: float | None = None
+    below_floor: float | None = None
 
 
 def expand_sources(paths: list[str | Path]) -> list[Path]:
@@ -133,5 +137,6 @@ def convert_sources(sources: list[Source], fps_out: float | None = 30.0) -> list
         for k, i in enumerate(joint_idx):
             source = str(sources[i].path)
             out[i] = Converted(sources[i].path, fit.clip(k, source=source), loaded[i].fps,
-                               float(fit.scale[k]), float(fit.fit_error_cm[k]))
+                               float(fit.scale[k]), float(fit.fit_error_cm[k]),
+                               below_floor_share(loaded[i]))
     return [c for c in out if c is not None]

@@ -1,8 +1,9 @@
 """Read motion files into SmplClip: the project npz, AMASS npz and GVHMR `hmr4d_results.pt`.
 
 Project npz (reward.md §1): `global_orient` (T, 3), `body_pose` (T, 63|69), `transl` (T, 3),
-optional `betas`, required `fps`. AMASS npz: `poses` (T, 156|165|72) whose first 3 values are
-the root, `trans`, `mocap_framerate` (z-up, turned to y-up by `sources.load_amass_npz`).
+optional `betas`, required `fps`, optional `source_below_floor` (written by the conversion of
+joint-position sources, see `save_motion`). AMASS npz: `poses` (T, 156|165|72) whose first 3
+values are the root, `trans`, `mocap_framerate` (z-up, turned to y-up by `sources.load_amass_npz`).
 AIST++ npz: `smpl_poses`, `smpl_trans`, `smpl_scaling` (y-up; no frame rate, so `fps` must
 come from `assume_fps`: AIST++ is 60 fps).
 GVHMR: a torch pickle with `smpl_params_global` {global_orient, body_pose, transl, betas};
@@ -22,6 +23,7 @@ from physics_jax.errors import MotionFormatError, require_file
 from physics_jax.motion.clip import SmplClip, make_clip
 
 MOTION_SUFFIXES = (".npz", ".pt", ".pth")
+BELOW_FLOOR_KEY = "source_below_floor"
 
 
 def _npz(path: Path) -> dict:
@@ -99,7 +101,20 @@ def expand_paths(paths: list[str | Path], suffixes: tuple[str, ...] = MOTION_SUF
     return out
 
 
-def save_motion(path: str | Path, clip: SmplClip) -> None:
-    """Write a clip in the project npz format."""
+def save_motion(path: str | Path, clip: SmplClip, below_floor: float | None = None) -> None:
+    """Write a clip in the project npz format; `below_floor` (optional, [0, 1]) records the
+    share of source frames with a foot joint below the source's floor
+    (`sources.floor_check.below_floor_share`, read back by `source_below_floor`)."""
+    extra = {} if below_floor is None else {BELOW_FLOOR_KEY: np.float64(below_floor)}
     np.savez_compressed(path, global_orient=clip.global_orient, body_pose=clip.body_pose,
-                        transl=clip.transl, betas=clip.betas, fps=np.float64(clip.fps))
+                        transl=clip.transl, betas=clip.betas, fps=np.float64(clip.fps), **extra)
+
+
+def source_below_floor(path: str | Path) -> float | None:
+    """The `below_floor` a project npz was saved with; None when it has none (SMPL sources,
+    other formats)."""
+    p = Path(path)
+    if p.suffix.lower() != ".npz":
+        return None
+    value = _npz(p).get(BELOW_FLOOR_KEY)
+    return None if value is None else float(value)

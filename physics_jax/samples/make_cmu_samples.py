@@ -96,8 +96,8 @@ def readme(rows) -> str:
         "`.venv/bin/python physics_jax/samples/make_cmu_samples.py` (reads ../shared/data/cmu).",
         "",
         "| take | description | source file (shared/data/cmu) | copied from | source fps | "
-        "frames (30 fps) | seconds | scale | fit error cm |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "frames (30 fps) | seconds | scale | fit error cm | feet below floor % |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for take, row in zip(TAKES, rows, strict=True):
         skel = f" + {take.asf}" if take.asf else ""
@@ -105,13 +105,20 @@ def readme(rows) -> str:
         lines.append(
             f"| {take.take} | {take.description} | {take.file}{skel}{note} | {take.host} | "
             f"{row.source_fps:g} | {row.clip.frames} | {(row.clip.frames - 1) / row.clip.fps:.2f}"
-            f" | {row.scale:.3f} | {row.fit_error_cm:.2f} |")
+            f" | {row.scale:.3f} | {row.fit_error_cm:.2f} | {100 * row.below_floor:.1f} |")
     lines += [
         "",
         "Fit error: mean distance between the humanoid's joints and the scaled source joints",
         "over all frames and the 22 body joints. It is mostly the difference of proportions",
         "between the source skeleton and the humanoid (spine and shoulder joints sit at",
         "different heights), not noise.",
+        "",
+        "Feet below floor: share of the source's frames in which its ankle or ball-of-foot",
+        "joint lies below the capture floor (`physics_jax/sources/floor_check.py`). A joint",
+        "centre cannot pass through the floor the performer stands on, so a take whose skeleton",
+        "fits it shows 0 %; 05_06 and 88_01 show about half and four fifths of their frames:",
+        "their skeleton's bone lengths do not fit the performer. `phymotion validate` leaves",
+        "such takes out of its real motion (docs/validation.md).",
         "",
         "88_01, 90_02 and 90_05 come without their subject's ASF skeleton; subject 09's skeleton",
         "stands in, so their bone lengths are approximate. 88_01 was captured at 60 fps.",
@@ -142,9 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = convert_sources(sources(args.data), FPS)
     args.out.mkdir(parents=True, exist_ok=True)
     for take, row in zip(TAKES, rows, strict=True):
-        save_motion(args.out / f"{take.take}.npz", row.clip)
+        save_motion(args.out / f"{take.take}.npz", row.clip, row.below_floor)
         print(f"{take.take}: {row.clip.frames} frames, scale {row.scale:.3f}, "
-              f"fit error {row.fit_error_cm:.2f} cm")
+              f"fit error {row.fit_error_cm:.2f} cm, feet below floor "
+              f"{100 * row.below_floor:.1f} % of frames")
     (args.out / "README.md").write_text(readme(rows))
     return 0
 

@@ -7,17 +7,21 @@ Clips shorter than a window are kept whole.
 Split by take, never by window: all windows of a take are on the same side. `HELD_OUT_TAKES`
 (fixed, chosen to cover every kind of motion once: a walk, a run, hopping, a dance and a jump
 kick) are kept out of tuning; the rest is the tuning split.
+
+Takes whose source skeleton does not fit them are left out of the real motion, with the reason
+(`MAX_SOURCE_BELOW_FLOOR`): retargeted, they carry feet that sink and slide where the performer's
+never did, so they cannot stand for real motion in a comparison with corrupted motion.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from physics_jax.motion import SmplClip, expand_paths, load_motion
+from physics_jax.motion import SmplClip, expand_paths, load_motion, source_below_floor
 from physics_jax.sources.amass import SmplParams
 from physics_jax.sources.resample import resample_smpl_params
 
@@ -25,6 +29,12 @@ FPS = 30.0  # every clip is resampled to this rate before windowing
 WINDOW_S = 3.2  # s per window (96 frames at 30 fps)
 STRIDE_S = 1.6  # s between window starts
 HELD_OUT_TAKES = ("35_01", "16_35", "131_03", "05_11", "90_05")
+MAX_SOURCE_BELOW_FLOOR = 0.10
+"""Largest share of a take's source frames with a foot joint below the capture floor
+(`sources.floor_check.below_floor_share`, stored in the npz by the conversion) for the take to
+count as real motion. A joint centre cannot pass through the floor the performer stands on: the
+CMU takes with their own skeleton show 0 %, 90_05 on a stand-in skeleton 4.7 % (brief dips),
+05_06 52 % and 88_01 79 % (bone lengths that do not fit the performer)."""
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / "samples" / "cmu"
 _TAKE = re.compile(r"(\d+_\d+)")
 
@@ -73,18 +83,36 @@ class RealSet:
     clips: list[SmplClip]
     split: list[str]
     takes: list[str]
+    left_out: list[tuple[str, str]] = field(default_factory=list)  # (file, reason) not used
 
     def __len__(self) -> int:
         return len(self.clips)
 
 
+def source_misfit(path: str | Path) -> str | None:
+    """Why the take in `path` is not real motion of a fitting skeleton (None when it is, or when
+    the file records no source check)."""
+    share = source_below_floor(path)
+    if share is None or share <= MAX_SOURCE_BELOW_FLOOR:
+        return None
+    return (f"source skeleton does not fit the take: a foot joint below the capture floor in "
+            f"{100 * share:.0f} % of frames (at most {100 * MAX_SOURCE_BELOW_FLOOR:.0f} %)")
+
+
 def load_real(paths: list[str | Path], max_clips: int | None = None, window_s: float = WINDOW_S,
-              held_out: tuple[str, ...] = HELD_OUT_TAKES, max_windows: int | None = None
-              ) -> RealSet:
-    """Motion files or folders -> windows at `FPS`. `max_clips` keeps that many files (sorted by
-    name, alternating between the two splits so that a quick run sees both); `max_windows`
-    keeps at most that many windows of each file (the first ones)."""
+              held_out: tuple[str, ...] = HELD_OUT_TAKES, max_windows: int | None = None,
+              keep_misfits: bool = False) -> RealSet:
+    """Motion files or folders -> windows at `FPS`. Files whose source skeleton does not fit
+    them (`source_misfit`) are left out and listed in `RealSet.left_out`, unless
+    `keep_misfits`. `max_clips` keeps that many of the other files (sorted by name, alternating
+    between the two splits so that a quick run sees both); `max_windows` keeps at most that many
+    windows of each file (the first ones)."""
     files = expand_paths([str(p) for p in paths])
+    left_out: list[tuple[str, str]] = []
+    if not keep_misfits:
+        misfit = {f: source_misfit(f) for f in files}
+        left_out = [(str(f), why) for f, why in misfit.items() if why]
+        files = [f for f in files if not misfit[f]]
     if max_clips is not None:
         tuning = [f for f in files if split_of(str(f), held_out) == "tuning"]
         held = [f for f in files if split_of(str(f), held_out) == "held_out"]
@@ -95,7 +123,7 @@ def load_real(paths: list[str | Path], max_clips: int | None = None, window_s: f
     for f in files:
         out.extend(windows(at_rate(load_motion(f)), window_s)[:max_windows])
     return RealSet(out, [split_of(c.source, held_out) for c in out],
-                   [take_id(c.source) for c in out])
+                   [take_id(c.source) for c in out], left_out)
 
 
 def window_frames(window_s: float = WINDOW_S, fps: float = FPS) -> int:

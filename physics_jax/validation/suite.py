@@ -5,8 +5,10 @@ preset and per split.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -50,13 +52,20 @@ class SuiteResult:
                          and (split == "all" or self.real.split[s.window] == split)], int)
 
 
+def window_seed(source: str, seed: int = 0) -> int:
+    """The corruption seed of one window: from its file name and start frame (`take.npz@48`)
+    and the run's `seed`, so a window is corrupted alike whatever else is loaded with it."""
+    return int(np.random.SeedSequence([zlib.crc32(Path(source).name.encode()), seed])
+               .generate_state(1)[0])
+
+
 def build_samples(real: RealSet, corruptions: dict[str, Corruption],
-                  doses: dict[str, tuple[float, ...]] | None = None, probes: bool = True
-                  ) -> tuple[list[SmplClip], list[Sample], list[Sample]]:
-    """Real windows, each corruption at each non-neutral dose (seed = window index), and the
-    hacking probes; the third list holds the (window, dose) pairs left out because the window
-    cannot carry the dose (`Corruption.fits`). `doses` overrides a corruption's ladder (its first
-    dose must be neutral)."""
+                  doses: dict[str, tuple[float, ...]] | None = None, probes: bool = True,
+                  seed: int = 0) -> tuple[list[SmplClip], list[Sample], list[Sample]]:
+    """Real windows, each corruption at each non-neutral dose (seeded by `window_seed` of the
+    window and `seed`), and the hacking probes; the third list holds the (window, dose) pairs
+    left out because the window cannot carry the dose (`Corruption.fits`). `doses` overrides a
+    corruption's ladder (its first dose must be neutral)."""
     clips: list[SmplClip] = []
     samples: list[Sample] = []
     left_out: list[Sample] = []
@@ -72,7 +81,7 @@ def build_samples(real: RealSet, corruptions: dict[str, Corruption],
                 if not c.fits(clip, dose):
                     left_out.append(sample)
                     continue
-                clips.append(c.apply(clip, dose, w))
+                clips.append(c.apply(clip, dose, window_seed(clip.source, seed)))
                 samples.append(sample)
     if probes:
         for name, make in PROBES.items():
@@ -175,13 +184,13 @@ def probe_table(result: SuiteResult) -> list[dict]:
 def run_suite(real: RealSet, corruptions: dict[str, Corruption] | None = None,
               doses: dict[str, tuple[float, ...]] | None = None, batch_size: int = 256,
               presets: tuple[str, ...] = PRESETS, device: str | None = None,
-              progress: Callable[[str], None] | None = None) -> SuiteResult:
-    """Build every corrupted set, score it with each preset, return the scored samples and the
-    results table (`SuiteResult.table`)."""
+              progress: Callable[[str], None] | None = None, seed: int = 0) -> SuiteResult:
+    """Build every corrupted set (corruption seeds from `seed`, see `window_seed`), score it
+    with each preset, return the scored samples and the results table (`SuiteResult.table`)."""
     corruptions = corruptions or CORRUPTIONS
     if progress:
         progress(f"corrupting {len(real)} windows")
-    clips, samples, left_out = build_samples(real, corruptions, doses)
+    clips, samples, left_out = build_samples(real, corruptions, doses, seed=seed)
     rewards, rows = {}, {}
     for preset in presets:
         if progress:

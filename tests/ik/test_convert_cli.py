@@ -29,6 +29,7 @@ def test_convert_writes_npz_and_prints_the_table(tmp_path: Path, capsys) -> None
     assert main(["convert", str(npy), str(smpl), "-o", str(out)]) == 0
     table = capsys.readouterr().out
     assert "fit error cm" in table and "walk.npy" in table and "stand.npz" in table
+    assert "feet below floor %" in table
     walk = load_motion(out / "walk.npz")
     assert walk.fps == 30.0 and walk.frames == 91  # 3 s at 20 fps -> 30 fps
     stand = load_motion(out / "stand.npz")

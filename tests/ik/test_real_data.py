@@ -14,7 +14,7 @@ from physics_jax.errors import MotionFormatError
 from physics_jax.ik import SolverConfig, fit_joints
 from physics_jax.ik.convert import convert_sources
 from physics_jax.ik.skeleton import JOINT
-from physics_jax.motion import SmplClip, load_motion
+from physics_jax.motion import SmplClip, load_motion, source_below_floor
 from physics_jax.samples import make_cmu_samples
 from physics_jax.sources import load_amass_npz, load_joint_motion, resample
 
@@ -121,6 +121,24 @@ def _joined(clips: list[SmplClip]) -> SmplClip:
     """The clips end to end (one forward-kinematics call for all)."""
     return SmplClip(*(np.concatenate([getattr(c, k) for c in clips])
                       for k in ("global_orient", "body_pose", "transl")), 30.0)
+
+
+@needs_data
+def test_only_two_cmu_skeletons_put_the_feet_through_the_capture_floor(cmu_rows) -> None:
+    """Before any retargeting, the source's ankle and ball-of-foot joints stay above CMU's
+    capture floor in every frame of the takes with their own skeleton; 05_06 (on 05.asf) and
+    88_01 (on subject 09's stand-in skeleton) have a foot joint below it in about half and four
+    fifths of their frames, 90_05 (stand-in) in a few. The shipped npz records the share."""
+    share = {t.take: row.below_floor for t, row in zip(make_cmu_samples.TAKES, cmu_rows,
+                                                        strict=True)}
+    print({k: round(v, 3) for k, v in share.items()})
+    assert share["05_06"] == pytest.approx(0.522, abs=0.005)
+    assert share["88_01"] == pytest.approx(0.792, abs=0.005)
+    assert share["90_05"] == pytest.approx(0.047, abs=0.005)
+    assert all(v == 0.0 for k, v in share.items() if k not in ("05_06", "88_01", "90_05"))
+    for take in make_cmu_samples.TAKES:
+        assert source_below_floor(SAMPLES / f"{take.take}.npz") == pytest.approx(
+            share[take.take], abs=1e-12)
 
 
 @needs_data

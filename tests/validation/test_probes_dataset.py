@@ -5,9 +5,10 @@ import pytest
 
 from physics_jax.motion import pad_batch, save_motion
 from physics_jax.synthetic import synthetic_clip
-from physics_jax.validation.corruptions import HOVER_CLEARANCE, floor_height
+from physics_jax.validation.corruptions import CORRUPTIONS, HOVER_CLEARANCE, floor_height
 from physics_jax.validation.dataset import (
     HELD_OUT_TAKES,
+    MAX_SOURCE_BELOW_FLOOR,
     at_rate,
     load_real,
     split_of,
@@ -23,6 +24,7 @@ from physics_jax.validation.probes import (
     slow_motion,
     standing_still,
 )
+from physics_jax.validation.suite import build_samples, window_seed
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +97,36 @@ def test_at_rate_resamples_to_30_fps_and_load_real_splits_by_take(tmp_path):
     assert len(real) == 2 + 1 and real.takes == ["02_01", "02_01", "35_01"]
     assert real.split == ["tuning", "tuning", "held_out"]
     assert all(c.fps == 30.0 for c in real.clips)
+
+
+def test_load_real_leaves_out_takes_whose_source_skeleton_does_not_fit(tmp_path):
+    walk = synthetic_clip("walk", frames=96, fps=30.0)
+    save_motion(tmp_path / "02_01.npz", walk, below_floor=0.0)
+    save_motion(tmp_path / "05_06.npz", walk, below_floor=0.52)
+    save_motion(tmp_path / "90_05.npz", walk, below_floor=MAX_SOURCE_BELOW_FLOOR)
+    save_motion(tmp_path / "16_15.npz", walk)  # no source check recorded: kept
+    real = load_real([tmp_path])
+    assert sorted(real.takes) == ["02_01", "16_15", "90_05"]
+    [(path, why)] = real.left_out
+    assert path.endswith("05_06.npz") and "52 % of frames" in why
+    kept = load_real([tmp_path], keep_misfits=True)
+    assert sorted(kept.takes) == ["02_01", "05_06", "16_15", "90_05"] and not kept.left_out
+
+
+def test_a_window_is_corrupted_alike_whatever_else_is_loaded(tmp_path):
+    """The corruption seed comes from the window's file name and start, not its position in
+    the set: leaving a take out does not change how the others are corrupted."""
+    for take, seed in (("02_01", 1), ("05_06", 2)):
+        save_motion(tmp_path / f"{take}.npz", synthetic_clip("walk", frames=96, fps=30.0,
+                                                             seed=seed, noise=0.01))
+    skate = {"skate": CORRUPTIONS["skate"]}
+    both = load_real([tmp_path])
+    alone = load_real([tmp_path / "05_06.npz"])
+    a = build_samples(both, skate, {"skate": (0.0, 1.0)}, probes=False)[0]
+    b = build_samples(alone, skate, {"skate": (0.0, 1.0)}, probes=False)[0]
+    assert both.takes == ["02_01", "05_06"] and alone.takes == ["05_06"]
+    np.testing.assert_array_equal(a[3].transl, b[1].transl)  # 05_06 skated, same direction
+    assert window_seed("a/05_06.npz@0") == window_seed("b/05_06.npz@0")
+    assert window_seed("05_06.npz@0") != window_seed("05_06.npz@0", seed=1)
+    c = build_samples(alone, skate, {"skate": (0.0, 1.0)}, probes=False, seed=1)[0]
+    assert not np.allclose(c[1].transl, b[1].transl)
