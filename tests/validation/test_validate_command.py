@@ -69,6 +69,15 @@ def test_v2_reaches_the_targets_and_beats_phymotion(report):
         assert v2["spearman"] <= pm["spearman"] + 0.05, name  # ... and is as monotone
 
 
+def test_takes_whose_skeleton_does_not_fit_are_left_out_and_named(report):
+    out, results = report
+    left = {item["file"].rsplit("/", 1)[-1]: item["reason"] for item in results["left_out_takes"]}
+    assert sorted(left) == ["05_06.npz", "88_01.npz"]
+    assert "52 % of frames" in left["05_06.npz"] and "79 % of frames" in left["88_01.npz"]
+    assert not {"05_06", "88_01"} & {take["take"] for take in results["real"]}
+    assert "Left out of the real motion" in (out / "index.html").read_text()
+
+
 def test_real_clips_score_high_with_v2(report):
     _, results = report
     for take in results["real"]:
