@@ -94,7 +94,7 @@ def run(args) -> int:
                          keep_misfits=args.keep_misfit_takes)
     console.print(f"{len(real)} real windows of {window:g} s: {summary(real)}")
     for path, why in real.left_out:
-        console.print(f"left out {path}: {why}")
+        console.print(f"left out {path}: {why}; --keep-misfit-takes keeps it")
     doses = ({n: (c.neutral, c.moderate, c.doses[-1]) for n, c in CORRUPTIONS.items()}
              if args.quick else None)
     with console.status("starting") as status:

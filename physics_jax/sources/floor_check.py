@@ -7,6 +7,12 @@ never had them: a stance foot sinks through the floor or hangs above it while th
 the markers. The ankle and the ball of the foot are joint centres a few centimetres above the
 sole, so in a take whose skeleton fits they never pass below the floor the performer stood on.
 
+The check needs the source's floor at its own z = 0 (y = 0 before the loaders turn y-up into
+z-up): true of CMU's capture volume (ASF/AMC and its BVH conversions) and of HumanML3D, whose
+processing puts the floor there. A file with its floor elsewhere (a BVH with the root at the
+origin, say) shows 0 % or 100 % whatever its skeleton, so a large share calls for a look at the
+file's floor before its bone lengths.
+
 Measured on the CMU takes of ../shared/data/cmu (floor z = 0, the capture volume's): every take
 with its own skeleton, 0 % of frames (05_11 on 05.asf among them); 90_05 on a stand-in skeleton
 4.7 %; 05_06 on the same 05.asf 52 %; 88_01 on a stand-in skeleton 79 %.
