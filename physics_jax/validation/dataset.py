@@ -83,7 +83,7 @@ class RealSet:
     clips: list[SmplClip]
     split: list[str]
     takes: list[str]
-    left_out: list[tuple[str, str]] = field(default_factory=list)  # (file, reason) not used
+    left_out: list[tuple[str, str]] = field(default_factory=list)  # (file, reason) not windowed
 
     def __len__(self) -> int:
         return len(self.clips)
@@ -95,7 +95,7 @@ def source_misfit(path: str | Path) -> str | None:
     share = source_below_floor(path)
     if share is None or share <= MAX_SOURCE_BELOW_FLOOR:
         return None
-    return (f"source skeleton does not fit the take: a foot joint below the capture floor in "
+    return (f"source skeleton does not fit the take: a foot joint below the source's floor in "
             f"{100 * share:.0f} % of frames (at most {100 * MAX_SOURCE_BELOW_FLOOR:.0f} %)")
 
 
