@@ -93,7 +93,7 @@ def run(args) -> int:
                          max_windows=QUICK_WINDOWS if args.quick else None,
                          keep_misfits=args.keep_misfit_takes)
     console.print(f"{len(real)} real windows of {window:g} s: {summary(real)}")
-    for path, why in real.left_out:
+    for path, why in real.left_out_takes:
         console.print(f"left out {path}: {why}; --keep-misfit-takes keeps it")
     doses = ({n: (c.neutral, c.moderate, c.doses[-1]) for n, c in CORRUPTIONS.items()}
              if args.quick else None)

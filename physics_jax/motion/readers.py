@@ -26,10 +26,11 @@ MOTION_SUFFIXES = (".npz", ".pt", ".pth")
 BELOW_FLOOR_KEY = "source_below_floor"
 
 
-def _npz(path: Path) -> dict:
+def _npz(path: Path, keys: tuple[str, ...] | None = None) -> dict:
+    """The arrays of an npz (only `keys` among them when given; the others are not read)."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
+            return {k: data[k] for k in data.files if keys is None or k in keys}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
         raise MotionFormatError(str(path), "file", f"unreadable npz ({exc})") from None
 
@@ -116,5 +117,5 @@ def source_below_floor(path: str | Path) -> float | None:
     p = Path(path)
     if p.suffix.lower() != ".npz":
         return None
-    value = _npz(p).get(BELOW_FLOOR_KEY)
+    value = _npz(p, (BELOW_FLOOR_KEY,)).get(BELOW_FLOOR_KEY)
     return None if value is None else float(value)

@@ -83,7 +83,7 @@ class RealSet:
     clips: list[SmplClip]
     split: list[str]
     takes: list[str]
-    left_out: list[tuple[str, str]] = field(default_factory=list)  # (file, reason) not windowed
+    left_out_takes: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
 
     def __len__(self) -> int:
         return len(self.clips)
@@ -103,7 +103,7 @@ def load_real(paths: list[str | Path], max_clips: int | None = None, window_s: f
               held_out: tuple[str, ...] = HELD_OUT_TAKES, max_windows: int | None = None,
               keep_misfits: bool = False) -> RealSet:
     """Motion files or folders -> windows at `FPS`. Files whose source skeleton does not fit
-    them (`source_misfit`) are left out and listed in `RealSet.left_out`, unless
+    them (`source_misfit`) are left out and listed in `RealSet.left_out_takes`, unless
     `keep_misfits`. `max_clips` keeps that many of the other files (sorted by name, alternating
     between the two splits so that a quick run sees both); `max_windows` keeps at most that many
     windows of each file (the first ones)."""

@@ -203,10 +203,10 @@ def real_html(result: SuiteResult) -> str:
         out.append(f"<tr><td class='name'>{html.escape(r['take'])}</td><td>{r['split']}</td>"
                    f"<td>{r['windows']}</td>{cells}</tr>")
     out.append("</table>")
-    if result.real.left_out:
+    if result.real.left_out_takes:
         out.append("<p class='note'>Left out of the real motion:</p><ul>")
         out += [f"<li>{html.escape(path)}: {html.escape(why)}</li>"
-                for path, why in result.real.left_out]
+                for path, why in result.real.left_out_takes]
         out.append("</ul>")
     return "".join(out)
 
@@ -229,7 +229,7 @@ def to_json(result: SuiteResult) -> dict:
     return {"table": result.table, "probes": probe_table(result),
             "real": real_scores(result),
             "left_out_takes": [{"file": path, "reason": why}
-                               for path, why in result.real.left_out],
+                               for path, why in result.real.left_out_takes],
             "windows": {s: int(result.select("real", split=s).size) for s in SPLITS}}
 
 

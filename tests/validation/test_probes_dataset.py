@@ -107,10 +107,10 @@ def test_load_real_leaves_out_takes_whose_source_skeleton_does_not_fit(tmp_path)
     save_motion(tmp_path / "16_15.npz", walk)  # no source check recorded: kept
     real = load_real([tmp_path])
     assert sorted(real.takes) == ["02_01", "16_15", "90_05"]
-    [(path, why)] = real.left_out
+    [(path, why)] = real.left_out_takes
     assert path.endswith("05_06.npz") and "52 % of frames" in why
     kept = load_real([tmp_path], keep_misfits=True)
-    assert sorted(kept.takes) == ["02_01", "05_06", "16_15", "90_05"] and not kept.left_out
+    assert sorted(kept.takes) == ["02_01", "05_06", "16_15", "90_05"] and not kept.left_out_takes
 
 
 def test_a_window_is_corrupted_alike_whatever_else_is_loaded(tmp_path):
