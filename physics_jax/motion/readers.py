@@ -113,9 +113,16 @@ def save_motion(path: str | Path, clip: SmplClip, below_floor: float | None = No
 
 def source_below_floor(path: str | Path) -> float | None:
     """The `below_floor` a project npz was saved with; None when it has none (SMPL sources,
-    other formats)."""
+    other formats). MotionFormatError naming the file and the field unless it is one number in
+    [0, 1]."""
     p = Path(path)
     if p.suffix.lower() != ".npz":
         return None
     value = _npz(p, (BELOW_FLOOR_KEY,)).get(BELOW_FLOOR_KEY)
-    return None if value is None else float(value)
+    if value is None:
+        return None
+    share = np.asarray(value, dtype=np.float64) if value.dtype.kind in "biuf" else None
+    if share is None or share.size != 1 or not 0.0 <= float(share.reshape(())) <= 1.0:
+        raise MotionFormatError(str(p), BELOW_FLOOR_KEY,
+                                f"must be one number in [0, 1], got {value!r}")
+    return float(share.reshape(()))

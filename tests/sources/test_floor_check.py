@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from physics_jax.errors import MotionFormatError
 from physics_jax.motion import load_motion, save_motion, source_below_floor
 from physics_jax.sources.floor_check import FOOT_JOINTS, below_floor_share
 from physics_jax.sources.joint_motion import SMPL_JOINT_NAMES, JointMotion
@@ -36,3 +37,14 @@ def test_the_share_travels_in_the_project_npz(tmp_path):
     assert source_below_floor(tmp_path / "a.npz") == 0.25
     assert source_below_floor(tmp_path / "b.npz") is None
     np.testing.assert_array_equal(load_motion(tmp_path / "a.npz").transl, clip.transl)
+
+
+@pytest.mark.parametrize("bad", [np.nan, 1.5, -0.1, np.array([0.1, 0.2]), np.array("half")])
+def test_a_bad_recorded_share_names_the_file_and_the_field(tmp_path, bad):
+    clip = synthetic_clip("walk", frames=30, fps=30.0)
+    path = tmp_path / "bad.npz"
+    np.savez(path, global_orient=clip.global_orient, body_pose=clip.body_pose,
+             transl=clip.transl, fps=30.0, source_below_floor=bad)
+    with pytest.raises(MotionFormatError) as info:
+        source_below_floor(path)
+    assert info.value.field == "source_below_floor" and "bad.npz" in str(info.value)
