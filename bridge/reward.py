@@ -30,7 +30,8 @@ class PhysicsReward:
 
     Inputs: global_orient (B, T, 3), body_pose (B, T, 63|69), transl (B, T, 3) (SMPL, y-up, m),
     lengths (B,) int, fps (B,) or float. Output: dict of (B,) tensors on the input device:
-    `reward`, `valid`, `<axis>` and `<axis>/<term>` scores, `<axis>/<term>/value` physical values.
+    `reward`, `valid`, `<axis>` and `<axis>/<term>` scores, `<axis>/<term>/value` physical values
+    and `<axis>/<term>/<detail>` details (v2: `contact/slip/drift`).
     """
 
     def __init__(self, preset: str = "v2", chunk: int = ScorerConfig.chunk, bucket: bool = True,

@@ -49,6 +49,8 @@ def print_table(rows: list[dict], title: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from physics_jax.results import sub_details
+
     table = Table(title=title)
     for col in ("file", "frames", "fps", "reward", "kinematic", "contact", "dynamic", "key terms"):
         table.add_column(col, justify="right" if col not in ("file", "key terms") else "left")
@@ -61,7 +63,8 @@ def print_table(rows: list[dict], title: str) -> None:
         for axis in ("contact", "dynamic"):
             worst = min(((k, v) for k, v in r[axis].items() if isinstance(v, dict)),
                         key=lambda kv: kv[1]["score"])
-            terms.append(f"{worst[0]} {worst[1]['value']:.3g} {worst[1]['unit']}")
+            details = "".join(f" ({k} {v:.3g})" for k, v in sub_details(worst[1]).items())
+            terms.append(f"{worst[0]} {worst[1]['value']:.3g} {worst[1]['unit']}{details}")
         table.add_row(Path(r["file"]).name, str(r["frames"]), f"{r['fps']:g}",
                       f"{r['reward']:.3f}", f"{r['kinematic']['score']:.3f}",
                       f"{r['contact']['score']:.3f}", f"{r['dynamic']['score']:.3f}",

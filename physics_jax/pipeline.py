@@ -200,16 +200,16 @@ class BatchScorer:
                 feet - shift, c["root"], c["com"] - shift, c["root_force"], c["joint_frc"],
                 c["joint_vel"], mask, length, dt, self.mass)
             flags = flags.astype(c["com"].dtype)
-            dynamic_score = jnp.clip(sum(v for v, _ in dynamic.values()) / 4.0, 0.0, 1.0)
+            dynamic_score = jnp.clip(sum(t[0] for t in dynamic.values()) / 4.0, 0.0, 1.0)
         else:
             contact, dynamic, flags = v2_preset.contact_dynamic_axes(
                 c["bodies_pos"], c["bodies_quat"], c["foot_pos"], c["foot_mat"], c["com"],
                 c["root_force"], c["root_torque"], c["joint_frc"], c["joint_vel"], mask, length,
                 dt, self.mass)
             dynamic_score = jnp.clip(
-                sum(v for v, _ in dynamic.values()) / len(dynamic), 0.0, 1.0)
-        contact_score = jnp.clip(1.0 - sum(v for v, _ in contact.values()) / 4.0, 0.0, 1.0)
-        kin_score = jnp.clip(1.0 - sum(v for v, _ in kin.values()) / 4.0, 0.0, 1.0)
+                sum(t[0] for t in dynamic.values()) / len(dynamic), 0.0, 1.0)
+        contact_score = jnp.clip(1.0 - sum(t[0] for t in contact.values()) / 4.0, 0.0, 1.0)
+        kin_score = jnp.clip(1.0 - sum(t[0] for t in kin.values()) / 4.0, 0.0, 1.0)
         reward = (kin_score + contact_score + dynamic_score) / 3.0
         contact_frac = jnp.sum(flags * mask[:, None], 0) / jnp.maximum(length, 1)
         return {
@@ -222,15 +222,16 @@ class BatchScorer:
 
 
 def flatten_scores(out: dict) -> dict:
-    """Nested scorer output -> {"reward", "<axis>", "<axis>/<term>", "<axis>/<term>/value"}:
-    the (B,) arrays only, in a fixed order."""
+    """Nested scorer output -> {"reward", "<axis>", "<axis>/<term>", "<axis>/<term>/value",
+    "<axis>/<term>/<detail>"}: the (B,) arrays only, in a fixed order."""
     flat = {}
     for key, v in out.items():
         if isinstance(v, dict):
             for kk, vv in v.items():
                 if isinstance(vv, dict):
                     flat[f"{key}/{kk}"] = vv["score"]
-                    flat[f"{key}/{kk}/value"] = vv["value"]
+                    flat.update({f"{key}/{kk}/{name}": x for name, x in vv.items()
+                                 if name != "score"})
                 else:
                     flat[key if kk == "score" else f"{key}/{kk}"] = vv
         elif v.ndim == 1:
@@ -239,5 +240,11 @@ def flatten_scores(out: dict) -> dict:
 
 
 def _terms(terms: dict, violation: bool) -> dict:
-    """{name: (normalised, value)} -> {name: {"score": 1 = good, "value": physical}}."""
-    return {k: {"score": (1.0 - v) if violation else v, "value": x} for k, (v, x) in terms.items()}
+    """{name: (normalised, value[, {detail: physical}])} -> {name: {"score": 1 = good,
+    "value": physical, **details}}: a detail is a second quantity the score also judges."""
+    out = {}
+    for name, (v, x, *details) in terms.items():
+        out[name] = {"score": (1.0 - v) if violation else v, "value": x}
+        for extra in details:
+            out[name].update(extra)
+    return out

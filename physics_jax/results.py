@@ -17,6 +17,13 @@ UNITS = {
            "dynamic": v2_preset.DYNAMIC_UNITS},
 }
 AXES = ("kinematic", "contact", "dynamic")
+SUB_FIELDS = ("score", "value", "unit")  # every sub-score has these; any further key is a detail
+
+
+def sub_details(sub: dict) -> dict:
+    """A sub-score's details: further quantities, in its unit, that its score also judges (v2's
+    slip: `drift`, the net drift of the planted soles)."""
+    return {k: v for k, v in sub.items() if k not in SUB_FIELDS}
 
 
 def _f(x) -> float | None:
@@ -39,8 +46,10 @@ def clip_results(out: dict, preset: str, sources: list[str], fps: np.ndarray,
         for axis in AXES:
             sub = {"score": _f(np.asarray(out[axis]["score"])[i])}
             for name, unit in UNITS[preset][axis].items():
-                sub[name] = {"score": _f(np.asarray(out[axis][name]["score"])[i]),
-                             "value": _f(np.asarray(out[axis][name]["value"])[i]), "unit": unit}
+                term = out[axis][name]
+                sub[name] = {"score": _f(np.asarray(term["score"])[i]),
+                             "value": _f(np.asarray(term["value"])[i]), "unit": unit}
+                sub[name].update({k: _f(np.asarray(x)[i]) for k, x in sub_details(term).items()})
             finite &= sub["score"] is not None
             row[axis] = sub
         row["reward"] = _f(np.asarray(host["reward"])[i])

@@ -31,6 +31,16 @@ def _panel(ax, t, series, thresholds, ylabel):
     ax.legend(fontsize=7, loc="upper left", ncol=4, frameon=False)
 
 
+def drift_component(tl: Timeline) -> np.ndarray:
+    """(T,) m/s: each frame's planted sole velocity along the clip's net drift (its weighted mean
+    over frames is the slip sub-score's `drift`); 0 where nothing is planted."""
+    w = tl.planted_weight
+    mean = np.sum(w[:, None] * tl.planted_velocity, 0) / max(float(np.sum(w)), 1e-6)
+    norm = float(np.linalg.norm(mean))
+    along = tl.planted_velocity @ (mean / norm) if norm > 0 else np.zeros(tl.frames)
+    return np.where(w > 1e-3, along, 0.0)
+
+
 def timeline_figure(tl: Timeline) -> plt.Figure:
     """Eight stacked panels over time (s): contact, slip, penetration / floating, balance,
     residual and ground force, torque ratio, power, self-penetration."""
@@ -39,15 +49,18 @@ def timeline_figure(tl: Timeline) -> plt.Figure:
     _panel(axes[0], t, [(n, tl.contact[:, k]) for k, n in enumerate(FOOT_NAMES)],
            [(f"in contact > {CONTACT_ON:g}", CONTACT_ON)], "contact prob.")
     axes[0].set_ylim(-0.05, 1.05)
-    _panel(axes[1], t, [("slip (contact-weighted)", tl.slip)],
-           [(f"slip offset {v2.SLIP_OFFSET:g} m/s", v2.SLIP_OFFSET)], "sole speed (m/s)")
+    _panel(axes[1], t, [("slip (best-anchored point)", tl.slip),
+                        ("planted velocity along the net drift", drift_component(tl))],
+           [(f"slip offset {v2.SLIP_OFFSET:g} m/s", v2.SLIP_OFFSET),
+            (f"drift offset {v2.DRIFT_OFFSET:g} m/s", v2.DRIFT_OFFSET)], "sole speed (m/s)")
     _panel(axes[2], t, [("penetration", tl.penetration), ("floating height", tl.float_height)],
            [(f"penetration scale {v2.PEN_SCALE:g} m", v2.PEN_SCALE),
             (f"float gap {v2.FLOAT_GAP:g} m", v2.FLOAT_GAP)], "floor distance (m)")
-    _panel(axes[3], t, [("ZMP outside support", tl.zmp_distance)],
-           [(f"balance scale {v2.BAL_SCALE:g} m", v2.BAL_SCALE)], "balance (m)")
-    _panel(axes[4], t, [("residual force", tl.residual), ("vertical ground force", tl.grf)],
-           [(f"residual scale {v2.RESID_SCALE:g} BW", v2.RESID_SCALE),
+    _panel(axes[3], t, [("centre of mass off the contacts (over a step)", tl.com_offset),
+                        ("ZMP outside support", tl.zmp_distance)],
+           [(f"balance offset {v2.BAL_OFFSET:g} m", v2.BAL_OFFSET)], "balance (m)")
+    _panel(axes[4], t, [("residual force", tl.residual), ("external force", tl.grf)],
+           [(f"residual offset {v2.RESID_OFFSET:g} BW", v2.RESID_OFFSET),
             (f"GRF limit {v2.GRF_LIMIT:g} BW", v2.GRF_LIMIT)], "force (body weights)")
     _panel(axes[5], t, [("max |torque| / limit", np.max(tl.torque_ratio, axis=-1))],
            [("limit", 1.0)], "torque ratio")

@@ -12,7 +12,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
-from physics_jax.results import AXES
+from physics_jax.results import AXES, sub_details
 from physics_jax.viz.plots import figure_png, timeline_figure
 from physics_jax.viz.timeline import Timeline
 
@@ -69,8 +69,10 @@ def subscore_table(row: dict) -> str:
         for name, sub in row[axis].items():
             if not isinstance(sub, dict):
                 continue
+            value = "".join([_fmt(sub["value"], 4)] + [
+                f"; {html.escape(k)} {_fmt(v, 4)}" for k, v in sub_details(sub).items()])
             lines.append(f'<tr><td class="name">{axis}</td><td class="name">{name}</td>'
-                         f'{_score_cell(sub["score"])}<td>{_fmt(sub["value"], 4)}</td>'
+                         f'{_score_cell(sub["score"])}<td>{value}</td>'
                          f'<td class="name">{html.escape(sub["unit"])}</td></tr>')
     return f"<table>{''.join(lines)}</table>"
 

@@ -40,23 +40,26 @@ AIR, CONTACT, SLIP, PENETRATE = 0, 1, 2, 3  # foot states, see `foot_states`
 class Timeline:
     """Per-frame signals of one clip (T frames). World z-up, metres; feet in `FOOT_NAMES` order.
 
-    qpos (T, 99): ball-layout generalized coordinates (not shifted to the floor);
-    floor: estimated floor height (m) that contact, penetration and floating are measured from;
-    com (T, 3) m; contact (T, 4) soft contact probability; gap (T, 4) m, lowest corner of each
-    foot box above the floor (negative = below); foot_speed (T, 4) m/s horizontal; slip (T,) m/s
-    contact-weighted sliding speed; penetration (T,) m deepest corner below the floor;
-    float_height (T,) m clearance of the lowest sole (0 when touching or below); floating (T,)
-    m, support needed x sustained clearance beyond the float gap; zmp (T, 2) m; zmp_distance
-    (T,) m, zero-moment point outside the support hull (the balance margin, 0 inside); balance
-    (T,) m, that distance capped at 1 m and weighted by contact; root_force (T, 3) N and
-    root_torque (T, 3) N·m (world, about the pelvis origin), the external wrench inverse
-    dynamics requires; ground_force (T, 3) N, the part feet in contact can supply (friction
-    cone); residual_force (T, 3) N = root_force - ground_force; residual (T,) body weights, its
-    norm; torque_ratio (T, 23) |joint torque| / limit (SMPL joints 1..23); power (T,) W/kg; grf
-    (T,) body weights of vertical ground force; self_penetration (T,) m deepest overlap of
-    non-adjacent body capsules; touch (T,) in [0, 1], some contact point within the contact gap
-    (weights the clip's slip); support_weight (T,), support needed x contact (weights the clip's
-    balance); body_weight: N. v2's root force is the centre of mass force m (a_com + g).
+    qpos (T, 99): ball-layout generalized coordinates (not shifted to the floor); floor: estimated
+    floor height (m) that contact, penetration and floating are measured from; com (T, 3) m; contact
+    (T, 4) soft contact probability; gap (T, 4) m, lowest corner of each foot box above the floor
+    (negative = below); foot_speed (T, 4) m/s horizontal; slip (T,) m/s sliding speed of the
+    best-anchored contact point; penetration (T,) m deepest corner below the floor; float_height
+    (T,) m clearance of the lowest sole (0 when touching or below); floating (T,) m, support needed
+    x sustained clearance beyond the float gap; zmp (T, 2) m; zmp_distance (T,) m, zero-moment point
+    outside the support hull (0 inside); com_offset (T,) m, horizontal offset of the centre of mass
+    from the centre of the contacts, both averaged over about a step; balance (T,) m, com_offset x
+    support_weight; root_force (T, 3) N and root_torque (T, 3) N·m (world, about the pelvis origin),
+    the external wrench the motion requires (v2's root force is the centre of mass force m (a_com +
+    g)); ground_force (T, 3) N, the part the contacts can supply (friction cone); residual_force (T,
+    3) N = root_force - ground_force; residual (T,) body weights, its norm; torque_ratio (T, 23)
+    |joint torque| / limit (SMPL joints 1..23); power (T,) W/kg; grf (T,) body weights of total
+    external force; self_penetration (T,) m deepest overlap of non-adjacent body capsules; touch
+    (T,) in [0, 1], some contact point within the contact gap (weights the clip's slip);
+    support_weight (T,), support needed x contact (weights the clip's balance); planted_velocity (T,
+    2) m/s, mean horizontal velocity of the planted sole corners, and planted_weight (T,), how
+    planted they are (the clip's slip drift is the length of their weighted mean,
+    `presets.v2.net_drift`); body_weight: N.
     """
 
     source: str
@@ -74,6 +77,7 @@ class Timeline:
     floating: np.ndarray
     zmp: np.ndarray
     zmp_distance: np.ndarray
+    com_offset: np.ndarray
     balance: np.ndarray
     root_force: np.ndarray
     root_torque: np.ndarray
@@ -86,6 +90,8 @@ class Timeline:
     self_penetration: np.ndarray
     touch: np.ndarray
     support_weight: np.ndarray
+    planted_velocity: np.ndarray
+    planted_weight: np.ndarray
 
     @property
     def frames(self) -> int:
@@ -139,12 +145,14 @@ class TimelineKernel:
             "penetration": q["penetration"],
             "float_height": jnp.maximum(jnp.min(q["gap"], -1), 0.0),
             "floating": q["floating"], "zmp": q["zmp"], "zmp_distance": q["zmp_distance"],
-            "balance": q["balance"], "root_force": q["external_force"],
+            "com_offset": q["com_offset"], "balance": q["balance"],
+            "root_force": q["external_force"],
             "root_torque": jnp.einsum("tij,tj->ti", root_rot, c["root_torque"]),
             "ground_force": q["ground_force"],
             "residual_force": q["external_force"] - q["ground_force"],
             "residual": q["residual"], "touch": q["touch"],
             "support_weight": q["support_weight"],
+            "planted_velocity": q["planted_velocity"], "planted_weight": q["planted_weight"],
             "torque_ratio": q["torque_ratio"], "power": q["power"], "grf": q["grf"],
             "self_penetration": c["self_penetration"],
         }

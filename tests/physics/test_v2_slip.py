@@ -1,5 +1,7 @@
-"""v2 slip: a foot turning about a point of its sole is not sliding, a sliding foot is."""
+"""v2 slip: a foot turning about a point of its sole is not sliding, a sliding foot is, and
+planted feet that drift one way are skating even when they drift slower than the slip offset."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -90,3 +92,46 @@ def test_a_foot_turning_on_its_sole_does_not_slip_and_a_sliding_one_does():
     assert slip[0] < v2.SLIP_OFFSET and score[0] == pytest.approx(1.0)
     assert slip[1] > 0.2 and score[1] < 0.3
     assert slip[2] > 0.25 and score[2] < 0.1
+
+
+def test_net_drift_known_cases():
+    weight = jnp.array([1.0, 2.0, 1.0, 0.0])
+    steady = jnp.tile(jnp.array([[0.03, 0.04]]), (4, 1))
+    assert float(v2.net_drift(steady, weight)) == pytest.approx(0.05, rel=1e-6)
+    back_and_forth = jnp.array([[0.1, 0.0], [-0.1, 0.0], [0.1, 0.0], [9.0, 9.0]])
+    assert float(v2.net_drift(back_and_forth, weight)) == pytest.approx(0.0, abs=1e-9)
+    assert float(v2.net_drift(steady, jnp.zeros(4))) == 0.0  # never planted: no drift
+    grad = jax.grad(lambda v: v2.net_drift(v, weight))(jnp.zeros((4, 2)))
+    assert bool(jnp.all(jnp.isfinite(grad)))  # still feet: the gradient is finite
+
+
+def _shifted(clip: SmplClip, shift_x: np.ndarray) -> SmplClip:
+    transl = clip.transl.copy()
+    transl[:, 0] += shift_x
+    return SmplClip(clip.global_orient, clip.body_pose, transl, clip.fps, source=clip.source)
+
+
+def test_a_slow_one_way_drift_is_skating_and_a_sway_in_place_is_not():
+    """A standing body carried 0.25 cm per frame (0.075 m/s) one way slides slower than the slip
+    offset, but its planted feet drift: the slip score falls. Swayed back and forth in place at
+    the same mean speed (1 Hz, 1.2 cm amplitude, 0.075 m/s mean |velocity|, three whole periods),
+    its feet slide as fast but do not drift, and the score stays 1."""
+    stand = synthetic_clip("stand", frames=45)
+    frames = np.arange(45)
+    amplitude = 0.075 / (4 * 1.0)  # mean |velocity| of a sine = 4 x amplitude x frequency
+    clips = [_shifted(stand, 0.0025 * frames),
+             _shifted(stand, amplitude * np.sin(2 * np.pi * 1.0 * frames * DT)),
+             stand]
+    scorer = get_scorer("v2", "float64")
+    batch = pad_batch(clips, t_max=48, b_max=4)
+    out = scorer(batch.global_orient, batch.body_pose, batch.transl, batch.lengths, batch.fps)
+    slip = np.asarray(out["contact"]["slip"]["value"])[:3]
+    drift = np.asarray(out["contact"]["slip"]["drift"])[:3]
+    score = np.asarray(out["contact"]["slip"]["score"])[:3]
+    print("slip, drift m/s (one way, sway, still):", np.round(slip, 3), np.round(drift, 3))
+    assert np.all(slip < v2.SLIP_OFFSET)
+    assert drift[0] == pytest.approx(0.075, rel=0.05)
+    expected = np.exp(-(drift[0] - v2.DRIFT_OFFSET) / v2.DRIFT_SCALE)  # 1 - violation
+    assert score[0] == pytest.approx(expected, rel=1e-6) and score[0] < 0.5
+    assert drift[1] < 0.01 and drift[2] < 1e-6
+    assert score[1] == pytest.approx(1.0) and score[2] == pytest.approx(1.0)

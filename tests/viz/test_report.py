@@ -51,6 +51,7 @@ def test_report_has_scores_and_one_plot_per_clip(clip_files, analysed, tmp_path,
         assert str(path) in page
         assert f"<b>{row['reward']:.3g}</b>" in page
         assert f"{row['contact']['penetration']['value']:.4g}" in page
+        assert f"; drift {row['contact']['slip']['drift']:.4g}" in page  # slip's detail
     for unit in ("m/s", "m/s^2", "BW", "W/kg", "ratio"):
         assert f">{unit}<" in page
     assert "wrote" in capsys.readouterr().err

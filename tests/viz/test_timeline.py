@@ -10,6 +10,7 @@ from physics_jax.api import score_clips
 from physics_jax.errors import MotionFormatError
 from physics_jax.synthetic import synthetic_clip
 from physics_jax.viz import timeline as tlm
+from physics_jax.viz.plots import drift_component
 
 
 def _lower_median(x, w=None):
@@ -53,6 +54,26 @@ def test_clip_values_are_reductions_of_the_frame_signals(analysed, scored):
             if abs(expected) > 1e-3:
                 nonzero.add(sub)
     assert nonzero == {k[1] for k in REDUCTIONS}  # every definition exercised with a real value
+
+
+def test_slip_drift_is_the_weighted_mean_planted_velocity(analysed, scored):
+    _, timelines = analysed
+    drifts = [scored[name]["contact"]["slip"]["drift"] for name in timelines]
+    print("drift m/s:", dict(zip(timelines, np.round(drifts, 4), strict=True)))
+    assert max(drifts) > 0.01  # exercised with a real value
+    for name, tl in timelines.items():
+        w = tl.planted_weight
+        mean = np.sum(w[:, None] * tl.planted_velocity, 0) / max(np.sum(w), 1e-6)
+        expected = scored[name]["contact"]["slip"]["drift"]
+        assert np.linalg.norm(mean) == pytest.approx(expected, rel=1e-4, abs=1e-6), name
+        # what the report plots: the planted velocity along the drift, where something is planted
+        along, planted = drift_component(tl), w > 1e-3
+        if expected > 1e-3:
+            direction = mean / np.linalg.norm(mean)
+            np.testing.assert_allclose(along[planted], tl.planted_velocity[planted] @ direction,
+                                       atol=1e-6)
+        assert np.all(along[~planted] == 0.0)
+        assert tl.planted_velocity.shape == (tl.frames, 2) and np.all(w >= 0)
 
 
 def test_shapes_and_units(analysed, clips):
