@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+SCORE_TABLE_WIDTH = 140  # characters: the key terms readable when the output is not a terminal
+
 EXIT_BAD_INPUT = 2
 
 
@@ -69,7 +71,7 @@ def print_table(rows: list[dict], title: str) -> None:
                       f"{r['reward']:.3f}", f"{r['kinematic']['score']:.3f}",
                       f"{r['contact']['score']:.3f}", f"{r['dynamic']['score']:.3f}",
                       "; ".join(terms))
-    Console().print(table)
+    Console(width=SCORE_TABLE_WIDTH).print(table)
 
 
 def _cmd_score(args) -> int:
