@@ -32,8 +32,9 @@ def _panel(ax, t, series, thresholds, ylabel):
 
 
 def drift_component(tl: Timeline) -> np.ndarray:
-    """(T,) m/s: each frame's planted sole velocity along the clip's net drift (its weighted mean
-    over frames is the slip sub-score's `drift`); 0 where nothing is planted."""
+    """(T,) m/s: each frame's planted sole velocity along the clip's net drift (weighted by
+    `planted_weight`, its mean over frames is the slip sub-score's `drift`); frames weighing less
+    than 1e-3 (nothing planted) show 0."""
     w = tl.planted_weight
     mean = np.sum(w[:, None] * tl.planted_velocity, 0) / max(float(np.sum(w)), 1e-6)
     norm = float(np.linalg.norm(mean))
