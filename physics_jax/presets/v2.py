@@ -386,13 +386,19 @@ def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, ro
     }
 
 
-def net_drift(planted_velocity: jnp.ndarray, planted_weight: jnp.ndarray) -> jnp.ndarray:
-    """Net drift (m/s) of the planted soles over a clip: the length of the weighted vector mean
-    of their per-frame velocity (T, 2) m/s, each frame weighted by `planted_weight` (T,) (0 on
-    padding). Sliding noise of real stance feet points every way and cancels; a body that
-    skates moves its planted feet one way."""
-    mean = jnp.sum(planted_weight[:, None] * planted_velocity, 0) / jnp.maximum(
+def planted_mean_velocity(planted_velocity: jnp.ndarray, planted_weight: jnp.ndarray
+                          ) -> jnp.ndarray:
+    """(2,) m/s: weighted mean over a clip of the planted soles' per-frame velocity (T, 2) m/s,
+    each frame weighted by `planted_weight` (T,) (0 on padding); 0 when nothing is planted."""
+    return jnp.sum(planted_weight[:, None] * planted_velocity, 0) / jnp.maximum(
         jnp.sum(planted_weight), 1e-6)
+
+
+def net_drift(planted_velocity: jnp.ndarray, planted_weight: jnp.ndarray) -> jnp.ndarray:
+    """Net drift (m/s) of the planted soles over a clip: the length of their
+    `planted_mean_velocity`. Sliding noise of real stance feet points every way and cancels; a
+    body that skates moves its planted feet one way."""
+    mean = planted_mean_velocity(planted_velocity, planted_weight)
     sq = jnp.sum(mean * mean)
     return jnp.where(sq > 0, jnp.sqrt(jnp.where(sq > 0, sq, 1.0)), 0.0)  # finite gradient at 0
 

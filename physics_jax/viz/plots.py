@@ -35,11 +35,10 @@ def drift_component(tl: Timeline) -> np.ndarray:
     """(T,) m/s: each frame's planted sole velocity along the clip's net drift (weighted by
     `planted_weight`, its mean over frames is the slip sub-score's `drift`); frames weighing less
     than 1e-3 (nothing planted) show 0."""
-    w = tl.planted_weight
-    mean = np.sum(w[:, None] * tl.planted_velocity, 0) / max(float(np.sum(w)), 1e-6)
+    mean = np.asarray(v2.planted_mean_velocity(tl.planted_velocity, tl.planted_weight))
     norm = float(np.linalg.norm(mean))
     along = tl.planted_velocity @ (mean / norm) if norm > 0 else np.zeros(tl.frames)
-    return np.where(w > 1e-3, along, 0.0)
+    return np.where(tl.planted_weight > 1e-3, along, 0.0)
 
 
 def timeline_figure(tl: Timeline) -> plt.Figure:
