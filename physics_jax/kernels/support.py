@@ -6,6 +6,9 @@ inside = inside any triangle of active points; outside distance = min distance t
 between active points (hull edges bound it, diagonals lie inside).
 `hull_distance`: any number of masked points via the support function over K directions
 (distance to the convex hull, under-estimated by at most d·(1 - cos(pi/K))).
+`support_function` / `outside_support`: the same over soft-weighted points, for polygons that
+are averaged over time (the support function of a weighted Minkowski mean of convex sets is the
+weighted mean of their support functions).
 """
 
 from __future__ import annotations
@@ -56,12 +59,34 @@ def published_support_distance(p: jnp.ndarray, pts: jnp.ndarray, active: jnp.nda
     return jnp.where(n_active == 0, 1.0, dist)
 
 
+def support_directions(n_dir: int = 32) -> np.ndarray:
+    """(K, 2) unit vectors at equal angles, the directions a support function is sampled in."""
+    ang = np.arange(n_dir) * (2 * np.pi / n_dir)
+    return np.stack([np.cos(ang), np.sin(ang)], -1)
+
+
 def hull_distance(p: jnp.ndarray, pts: jnp.ndarray, weight: jnp.ndarray, n_dir: int = 32
                   ) -> jnp.ndarray:
     """p (2,), pts (P, 2), weight (P,) in [0, 1] (points with weight < 0.5 are left out)
     -> distance (m) from p to the convex hull of the kept points; 0 inside; inf when none kept."""
-    ang = jnp.arange(n_dir, dtype=p.dtype) * (2 * np.pi / n_dir)
-    u = jnp.stack([jnp.cos(ang), jnp.sin(ang)], -1)  # (K, 2)
+    u = jnp.asarray(support_directions(n_dir), p.dtype)  # (K, 2)
     proj = pts @ u.T  # (P, K)
     h = jnp.max(jnp.where(weight[:, None] >= 0.5, proj, -jnp.inf), axis=0)  # (K,)
     return jnp.maximum(jnp.max(u @ p - h), 0.0)
+
+
+def support_function(pts: jnp.ndarray, weight: jnp.ndarray, dirs: np.ndarray, pull: float
+                     ) -> jnp.ndarray:
+    """pts (..., P, 2) m, weight (..., P) in [0, 1] -> (..., K) m: the support function
+    max_i (u_k . pts_i - pull (1 - weight_i)) in each direction u_k of `dirs` (K, 2). A point of
+    weight 1 counts in full, one of weight w < 1 as if pulled `pull` m x (1 - w) inwards, so the
+    polygon changes continuously as a point lifts off."""
+    proj = pts[..., 0, None] * dirs[:, 0] + pts[..., 1, None] * dirs[:, 1]  # (..., P, K)
+    return jnp.max(proj - pull * (1.0 - weight)[..., None], axis=-2)
+
+
+def outside_support(p: jnp.ndarray, h: jnp.ndarray, dirs: np.ndarray) -> jnp.ndarray:
+    """p (..., 2), support function h (..., K) over `dirs` (K, 2) -> (...,) m: distance of p
+    outside the convex set (0 inside), under-estimated by at most d·(1 - cos(pi/K))."""
+    return jnp.maximum(jnp.max(p[..., 0, None] * dirs[:, 0] + p[..., 1, None] * dirs[:, 1] - h,
+                               axis=-1), 0.0)

@@ -19,8 +19,8 @@ What it fixes (reward.md §5):
    force (ballistic), one that hovers does;
 5. soft contact: p = sigmoid((gap0 - gap)/w_gap) x sigmoid((v0 - speed)/w_v) per corner, so
    millimetre noise does not switch contact off;
-6. balance only once (contact axis: the centre of mass held off its support for longer than a
-   step cannot be balanced by any contact force);
+6. balance only once (contact axis: the centroidal moment pivot held outside the support
+   polygon for longer than a step cannot be balanced by any contact force);
 7. every sub-score is a smooth, saturating function of a physical quantity (`kernels.soft`):
    zero violation up to an offset, then 1 - exp(-(x - offset)/scale); the offsets sit at what
    real motion capture retargeted to the humanoid shows (the tuning split of the CMU windows,
@@ -54,11 +54,20 @@ Clip values (what the JSON reports) and their constants (units; reason):
   held up. `FLOAT_OFFSET` 5 mm (supported-looking leaps of 05_06 and 88_01, set before those
   takes were found not to fit their skeleton; the kept real windows reach 2.3 mm tuning and
   5.5 mm held-out), `FLOAT_SCALE` 1 cm.
-- balance (m): support-weighted mean of the horizontal offset of the centre of mass from the
-  centre of the contact points, both averaged over `BALANCE_WINDOW_S` 0.5 s (about one step:
-  within a step the body may fall toward the next foot, over a step it must not). `BAL_OFFSET`
-  0.15 m (half a foot length plus the humanoid's mass distribution differing from the
-  performer's), `BAL_SCALE` 5 cm.
+- balance (m): support-weighted mean over frames of how far the centroidal moment pivot (where
+  the line of the required external force through the centre of mass meets the floor,
+  `centroidal_moment_pivot`) lies outside the support polygon, both averaged over
+  `BALANCE_WINDOW_S` 0.5 s (about a step). The centre of pressure must lie at that pivot unless
+  the angular momentum about the centre of mass changes, which averages out over a step, and it
+  must lie in the polygon of the points in contact; the average of polygons is their weighted
+  Minkowski mean, computed exactly as the mean of their support functions
+  (`kernels.support.support_function`, 32 directions). A foot box in contact supports over its
+  whole sole (a retargeted foot tilted by a few degrees lifts its front corners out of the
+  contact gap, the foot does not stop bearing weight there); within a step the body may fall
+  toward the next foot, over a step it must not. `BAL_OFFSET` 3 cm (the tuning windows reach
+  2.9 cm: the humanoid's mass distribution differs from the performer's), `BAL_SCALE` 10 cm
+  (a centre of mass held 10 cm beyond the feet for a whole step is 63 % violated, so leaning
+  by 20, 30 and 40 deg, which moves it 0.3-0.6 m, stays apart).
 - residual_force (body weights): mean |external force - what the contacts can supply|.
   `RESID_OFFSET` 0.55 BW (leaps whose retargeted centre of mass is not exactly ballistic:
   05_06 and 88_01 reached 0.63; the kept real windows reach 0.18 tuning and 0.26 held-out),
@@ -89,7 +98,12 @@ from physics_jax.humanoid.table import BONE_NAMES, BONES, FOOT_BONES
 from physics_jax.kernels.masked import frame_window, masked_mean, sustained_min
 from physics_jax.kernels.rotation import quat_rotate, quat_to_matrix
 from physics_jax.kernels.soft import soft_excess
-from physics_jax.kernels.support import hull_distance
+from physics_jax.kernels.support import (
+    hull_distance,
+    outside_support,
+    support_directions,
+    support_function,
+)
 from physics_jax.presets.kinematic import gradient
 
 GRAVITY = 9.81
@@ -106,7 +120,9 @@ FLOAT_OFFSET, FLOAT_SCALE = 0.005, 0.01  # m
 HOLD_S, HOLD_TAPS = 0.07, 4  # s, frames each side
 PALM_HALF_THICKNESS = 0.015  # m
 BALANCE_WINDOW_S = 0.5  # s
-BAL_OFFSET, BAL_SCALE = 0.15, 0.05  # m
+BAL_OFFSET, BAL_SCALE = 0.03, 0.10  # m
+SUPPORT_DIRS = support_directions(32)  # directions the support polygons are sampled in
+SUPPORT_PULL = 1.0  # m a contact box is pulled inwards per unit of contact it lacks
 FORCE_SMOOTH_S = 0.05  # s
 RESID_OFFSET, RESID_SCALE = 0.55, 0.5  # body weights
 TORQUE_OFFSET, TORQUE_SCALE = 0.04, 0.1  # mean excess of |torque|/limit
@@ -264,6 +280,17 @@ def pivot_speed(corners: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> j
     return _slower_side(_step_pivot_speed(quad, jnp.roll(quad, -1, 0), dt), length)
 
 
+def centroidal_moment_pivot(com: jnp.ndarray, f: jnp.ndarray, floor: jnp.ndarray, bw: float
+                            ) -> jnp.ndarray:
+    """(T, 2) m: where the line of the required external force f (T, 3) N through the centre of
+    mass com (T, 3) meets the floor, com_xy - (com_z - floor) f_xy / f_z (f_z at least 5 % of the
+    body weight bw). The ground's centre of pressure must lie here unless the body's angular
+    momentum about its centre of mass changes; over a step that change averages out, so the
+    step-averaged pivot must lie in the step-averaged support polygon."""
+    lever = (com[:, 2] - floor)[:, None]
+    return com[:, :2] - lever * f[:, :2] / jnp.maximum(f[:, 2], 0.05 * bw)[:, None]
+
+
 def com_force(com: jnp.ndarray, mask: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray,
               mass: float) -> jnp.ndarray:
     """External force (T, 3) N, world, that the centre of mass trajectory com (T, 3) needs:
@@ -300,12 +327,13 @@ def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, ro
     best-anchored corner in contact (0 without contact); penetration (T,) m, deepest corner
     below the floor; floating (T,) m, support needed x sustained clearance of the lowest point
     beyond `FLOAT_GAP`; zmp (T, 2) m, zero-moment point on the floor; zmp_distance (T,) m
-    outside the support hull; com_offset (T,) m, horizontal offset of the centre of mass from
-    the centre of the contacts averaged over `BALANCE_WINDOW_S`; balance (T,) m, that offset
-    weighted by the support the frame needs; ground_force (T, 3) N, world, what the contacts can
-    supply; residual (T,) body weights, |root force - ground force|; torque_ratio (T, 23),
-    |joint torque| / limit; power (T,) W/kg, joint mechanical power; grf (T,) body weights,
-    total external force the centre of mass trajectory needs. Feet in `FOOT_BONES` order."""
+    outside the support hull; cmp_outside (T,) m, distance of the centroidal moment pivot
+    outside the support polygon, both averaged over about a step (`BALANCE_WINDOW_S`); balance
+    (T,) m, that distance weighted by the support the frame needs; ground_force (T, 3) N,
+    world, what the contacts can supply; residual (T,) body weights, |root force - ground
+    force|; torque_ratio (T, 23), |joint torque| / limit; power (T,) W/kg, joint mechanical
+    power; grf (T,) body weights, total external force the centre of mass trajectory needs. Feet
+    in `FOOT_BONES` order."""
     t_max = com.shape[0]
     bw = mass * GRAVITY
     maskf = mask.astype(com.dtype)
@@ -340,15 +368,19 @@ def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, ro
     pen = jnp.maximum(-min_gap, 0.0)
     floating = support * jnp.maximum(held_gap - FLOAT_GAP, 0.0)
 
-    # balance: centre of mass vs the centre of the contacts, averaged over about a step
-    total = jnp.sum(p_corner, (-1, -2))
-    centre = jnp.sum(p_corner[..., None] * corners[..., :2], (1, 2)) / jnp.maximum(
-        total, 1e-6)[:, None]
-    sw = support * jnp.clip(total, 0.0, 1.0) * maskf
-    num = gaussian_smooth((com[:, :2] - centre) * sw[:, None], mask, dt, BALANCE_WINDOW_S,
-                          BALANCE_TAPS)
-    den = gaussian_smooth(sw, mask, dt, BALANCE_WINDOW_S, BALANCE_TAPS)
-    com_offset = jnp.linalg.norm(num, axis=-1) / jnp.maximum(den, 1e-3)
+    # balance: the centroidal moment pivot against the support polygons, both over about a step
+    sw = support * w * maskf
+    box_weight = p_box / jnp.maximum(w, 1e-6)[:, None]  # a box in contact supports its whole sole
+    polygon = support_function(corners[..., :2].reshape(t_max, -1, 2), jnp.repeat(
+        box_weight, corners.shape[2], axis=1), SUPPORT_DIRS, SUPPORT_PULL)  # (T, K)
+    pivot = centroidal_moment_pivot(com, f, floor, bw)
+
+    def step_mean(x):  # support-weighted mean over about a step
+        return gaussian_smooth(x * sw[:, None], mask, dt, BALANCE_WINDOW_S, BALANCE_TAPS)
+
+    den = jnp.maximum(step_mean(jnp.ones_like(sw)[:, None])[:, 0], 1e-3)
+    cmp_outside = outside_support(step_mean(pivot) / den[:, None],
+                                  step_mean(polygon) / den[:, None], SUPPORT_DIRS)
     zmp = _zmp(bodies_pos, bodies_quat, com, root_force, root_torque, floor, bw)
     d_zmp = jax.vmap(hull_distance)(zmp, corners[..., :2].reshape(t_max, -1, 2),
                                     p_corner.reshape(t_max, -1))
@@ -380,7 +412,7 @@ def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, ro
         "penetration": pen, "floating": floating,
         "touch": jnp.max(touch, (-1, -2)), "support": support, "support_weight": sw,
         "external_force": f, "zmp": zmp, "zmp_distance": d_zmp,
-        "com_offset": com_offset, "balance": sw * com_offset, "ground_force": f_ground,
+        "cmp_outside": cmp_outside, "balance": sw * cmp_outside, "ground_force": f_ground,
         "residual": resid, "torque_ratio": jnp.linalg.norm(tau, axis=-1) / TORQUE_LIMIT,
         "power": jnp.sum(jnp.abs(tau * joint_vel), (-1, -2)) / mass, "grf": grf,
     }

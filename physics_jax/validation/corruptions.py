@@ -25,8 +25,8 @@ from physics_jax.sources.amass import SmplParams
 from physics_jax.sources.resample import resample_smpl_params
 from physics_jax.validation.kinematics import (
     ANKLE_IDX,
-    ankle_midpoint,
     body_poses,
+    lean_pivot,
     mean_joint_speed,
     sole_heights,
 )
@@ -187,14 +187,34 @@ def hover(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
     return _with(clip, f"hover={dose:g}s", transl=clip.transl + dy[:, None] * UP)
 
 
+def lean_axis(pivot: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Unit horizontal axis (3,) for a lean about a moving pivot (T, 3): the direction in which
+    the pivot moves most (principal axis of its horizontal steps), with a seeded sign (which
+    side the body leans to); a seeded direction when the pivot does not move.
+
+    Tilting by Q about a pivot p(t) keeps a planted sole point x still only while (Q - I) p'(t)
+    = 0, i.e. while the pivot moves along the axis; a component across it drags the planted
+    feet by (1 - cos) and lifts or sinks them by sin of the tilt, both times the pivot's speed
+    (a forward lean of a run at 3 m/s would slide its stance foot 0.5 m/s vertically at 10 deg).
+    Along the direction of travel the lean breaks balance alone."""
+    step = np.diff(pivot[:, [0, 2]], axis=0)
+    sign = 1.0 if rng.uniform() < 0.5 else -1.0
+    if step.size == 0 or not np.any(step):
+        return np.cross(UP, _horizontal(rng))
+    _, vecs = np.linalg.eigh(step.T @ step)
+    x, z = sign * vecs[:, -1]
+    return np.array([x, 0.0, z])
+
+
 def lean(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
-    """The whole body tilted by `dose` degrees about a horizontal axis (seeded direction) through
-    the midpoint of the ankles, every frame, with the ankles turned back so that the feet keep
-    their orientation on the floor: the centre of mass moves about 0.9 m x sin(dose) off the
-    support."""
-    axis = np.cross(UP, _horizontal(_rng(seed, "lean")))  # horizontal, unit
+    """The whole body tilted by `dose` degrees about a horizontal axis through the midpoint of
+    the ankles, every frame, with the ankles turned back so that the feet keep their orientation
+    on the floor: the centre of mass moves about 0.9 m x sin(dose) off the support. The axis
+    lies along the direction the ankle midpoint travels (`lean_axis`; the seed picks the side),
+    so the moving pivot does not drag the planted feet."""
+    pivot = lean_pivot(clip)  # (T, 3)
+    axis = lean_axis(pivot, _rng(seed, "lean"))
     q = Rotation.from_rotvec(np.deg2rad(dose) * axis)
-    pivot = ankle_midpoint(clip)  # (T, 3)
     tr = pivot + q.apply(clip.transl - pivot)
     go = (q * Rotation.from_rotvec(clip.global_orient)).as_rotvec()
     _, rot = body_poses(clip)

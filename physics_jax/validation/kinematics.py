@@ -53,6 +53,16 @@ def ankle_midpoint(clip: SmplClip) -> np.ndarray:
     return pos[:, ANKLE_IDX].mean(axis=1)
 
 
+def lean_pivot(clip: SmplClip) -> np.ndarray:
+    """(T, 3) m, SMPL y-up world: the midpoint of the two ankle joints, at the height of the lower
+    ankle. While a foot is planted the pivot's height is its ankle's and keeps still; the
+    midpoint's own height rises and falls with the swing leg."""
+    pos, _ = body_poses(clip)
+    pivot = pos[:, ANKLE_IDX].mean(axis=1)
+    pivot[:, 1] = pos[:, ANKLE_IDX, 1].min(axis=1)
+    return pivot
+
+
 def mean_joint_speed(clip: SmplClip) -> float:
     """m/s: speed of the 24 body origins between frames, averaged over joints and frames (0 for a
     single frame)."""

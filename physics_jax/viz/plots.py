@@ -56,7 +56,7 @@ def timeline_figure(tl: Timeline) -> plt.Figure:
     _panel(axes[2], t, [("penetration", tl.penetration), ("floating height", tl.float_height)],
            [(f"penetration scale {v2.PEN_SCALE:g} m", v2.PEN_SCALE),
             (f"float gap {v2.FLOAT_GAP:g} m", v2.FLOAT_GAP)], "floor distance (m)")
-    _panel(axes[3], t, [("centre of mass off the contacts (over a step)", tl.com_offset),
+    _panel(axes[3], t, [("moment pivot outside the support, over a step", tl.cmp_outside),
                         ("ZMP outside support", tl.zmp_distance)],
            [(f"balance offset {v2.BAL_OFFSET:g} m", v2.BAL_OFFSET)], "balance (m)")
     _panel(axes[4], t, [("residual force", tl.residual), ("external force", tl.grf)],

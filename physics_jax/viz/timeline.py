@@ -47,8 +47,8 @@ class Timeline:
     best-anchored contact point; penetration (T,) m deepest corner below the floor; float_height
     (T,) m clearance of the lowest sole (0 when touching or below); floating (T,) m, support needed
     x sustained clearance beyond the float gap; zmp (T, 2) m; zmp_distance (T,) m, zero-moment point
-    outside the support hull (0 inside); com_offset (T,) m, horizontal offset of the centre of mass
-    from the centre of the contacts, both averaged over about a step; balance (T,) m, com_offset x
+    outside the support hull (0 inside); cmp_outside (T,) m, centroidal moment pivot outside the
+    support polygon, both averaged over about a step; balance (T,) m, cmp_outside x
     support_weight; root_force (T, 3) N and root_torque (T, 3) N·m (world, about the pelvis origin),
     the external wrench the motion requires (v2's root force is the centre of mass force m (a_com +
     g)); ground_force (T, 3) N, the part the contacts can supply (friction cone); residual_force (T,
@@ -77,7 +77,7 @@ class Timeline:
     floating: np.ndarray
     zmp: np.ndarray
     zmp_distance: np.ndarray
-    com_offset: np.ndarray
+    cmp_outside: np.ndarray
     balance: np.ndarray
     root_force: np.ndarray
     root_torque: np.ndarray
@@ -145,7 +145,7 @@ class TimelineKernel:
             "penetration": q["penetration"],
             "float_height": jnp.maximum(jnp.min(q["gap"], -1), 0.0),
             "floating": q["floating"], "zmp": q["zmp"], "zmp_distance": q["zmp_distance"],
-            "com_offset": q["com_offset"], "balance": q["balance"],
+            "cmp_outside": q["cmp_outside"], "balance": q["balance"],
             "root_force": q["external_force"],
             "root_torque": jnp.einsum("tij,tj->ti", root_rot, c["root_torque"]),
             "ground_force": q["ground_force"],

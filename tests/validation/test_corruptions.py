@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from physics_jax.humanoid.table import BONES
 from physics_jax.synthetic import synthetic_clip
 from physics_jax.validation.corruptions import (
     CORRUPTIONS,
@@ -18,6 +19,7 @@ from physics_jax.validation.corruptions import (
     hover_segment,
     jitter,
     lean,
+    lean_axis,
     lift,
     middle_third,
     sink,
@@ -32,6 +34,7 @@ from physics_jax.validation.kinematics import (
     ANKLE_IDX,
     ankle_midpoint,
     body_poses,
+    lean_pivot,
     mean_joint_speed,
     sole_heights,
 )
@@ -166,21 +169,59 @@ def test_hover_is_left_out_where_the_clip_cannot_carry_the_dose():
 @pytest.mark.parametrize("dose", [10.0, 25.0])
 def test_lean_tilts_the_body_about_the_ankles_by_the_dose(walk, dose):
     out = lean(walk, dose, seed=1)
-    np.testing.assert_allclose(ankle_midpoint(out), ankle_midpoint(walk), atol=1e-9)
     rel = Rotation.from_rotvec(out.global_orient) * Rotation.from_rotvec(
         walk.global_orient).inv()
     np.testing.assert_allclose(rel.magnitude(), np.deg2rad(dose), atol=1e-9)
     axes = rel.as_rotvec() / np.deg2rad(dose)
     np.testing.assert_allclose(axes[:, 1], 0.0, atol=1e-9)  # about a horizontal axis
-    _, rot_before = body_poses(walk)
-    _, rot_after = body_poses(out)
+    # every body origin down to the ankles turned rigidly about the pivot (the ankles' midpoint
+    # at the lower ankle's height); the feet below the ankles keep their orientation
+    pivot = lean_pivot(walk)
+    pos_before, rot_before = body_poses(walk)
+    pos_after, rot_after = body_poses(out)
+    expected = pivot[:, None] + np.einsum("ij,tkj->tki", rel[0].as_matrix(),
+                                          pos_before - pivot[:, None])
+    above_feet = [j for j in range(24) if BONES[j].parent not in ANKLE_IDX]
+    np.testing.assert_allclose(pos_after[:, above_feet], expected[:, above_feet], atol=1e-9)
     np.testing.assert_allclose(rot_after[:, ANKLE_IDX], rot_before[:, ANKLE_IDX], atol=1e-9)
     np.testing.assert_allclose(rot_after[:, 1:7], np.einsum("ij,tkjl->tkil", rel[0].as_matrix(),
                                                             rot_before[:, 1:7]), atol=1e-9)
-    # the pelvis leaves the vertical above the ankles by h sin(dose)
-    h = walk.transl[:, 1] - ankle_midpoint(walk)[:, 1]
+    # the pelvis leaves the vertical above the pivot by its height x sin(dose)
+    h = walk.transl[:, 1] - pivot[:, 1]
     shift = np.linalg.norm((out.transl - walk.transl)[:, [0, 2]], axis=1)
     np.testing.assert_allclose(shift, np.abs(h) * np.sin(np.deg2rad(dose)), rtol=0.05)
+
+
+def test_lean_pivot_is_the_ankle_midpoint_at_the_lower_ankle(walk):
+    pos, _ = body_poses(walk)
+    pivot = lean_pivot(walk)
+    np.testing.assert_allclose(pivot[:, [0, 2]], ankle_midpoint(walk)[:, [0, 2]], atol=1e-12)
+    np.testing.assert_allclose(pivot[:, 1], pos[:, ANKLE_IDX, 1].min(axis=1), atol=1e-12)
+
+
+def test_lean_axis_runs_along_the_travel_so_planted_feet_stay(walk):
+    """The axis follows the pivot's main direction of travel, whatever the seed (the seed picks
+    the side); tilting about it keeps a point the pivot passes over still, where a tilt across
+    the travel drags it by (1 - cos) and lifts it by sin of the tilt times the pivot's speed."""
+    t = np.arange(30)[:, None]
+    travel = np.array([0.6, 0.0, 0.8])
+    pivot = t * 0.05 * travel + np.sin(t) * 0.005 * np.array([0.8, 0.0, -0.6])  # with a sway
+    for seed in range(4):
+        axis = lean_axis(pivot, np.random.default_rng(seed))
+        assert abs(axis @ travel) == pytest.approx(1.0, abs=1e-3) and axis[1] == 0.0
+    sides = {np.sign(lean_axis(pivot, np.random.default_rng(s)) @ travel) for s in range(8)}
+    assert sides == {-1.0, 1.0}
+    still = lean_axis(np.zeros((30, 3)), np.random.default_rng(0))  # no travel: seeded
+    assert still[1] == 0.0 and np.linalg.norm(still) == pytest.approx(1.0)
+    # a planted point under the pivot's path: tilted about the travel it stays put
+    straight = t * 0.05 * travel
+    q = Rotation.from_rotvec(np.deg2rad(20) * lean_axis(straight, np.random.default_rng(0)))
+    planted = straight[10]
+    moved = straight + q.apply(planted - straight)
+    np.testing.assert_allclose(moved, np.broadcast_to(planted, moved.shape), atol=1e-12)
+    across = Rotation.from_rotvec(np.deg2rad(20) * np.cross([0.0, 1.0, 0.0], travel))
+    dragged = straight + across.apply(planted - straight)
+    assert np.ptp(dragged[:, 1]) == pytest.approx(29 * 0.05 * np.sin(np.deg2rad(20)), rel=1e-6)
 
 
 def test_jitter_noise_has_the_dose_as_std(walk):
