@@ -190,6 +190,14 @@ def gaussian_smooth(x: jnp.ndarray, mask: jnp.ndarray, dt: jnp.ndarray, sigma: f
     return num / jnp.maximum(jnp.sum(ww, axis=1), 1e-12)
 
 
+def gaussian_window(dt: jnp.ndarray, t_max: int, sigma: float, taps: int) -> jnp.ndarray:
+    """(T, T) weights exp(-0.5 ((t - s) dt / sigma)^2) of frame s in the window of frame t,
+    0 beyond `taps` frames: `weights @ x` sums a Gaussian window over every column of x (T, C)
+    in one matrix product (padded frames must be zero in x)."""
+    off = (jnp.arange(t_max)[:, None] - jnp.arange(t_max)[None, :]).astype(dt.dtype)
+    return jnp.where(jnp.abs(off) <= taps, jnp.exp(-0.5 * (off * dt / sigma) ** 2), 0.0)
+
+
 def cone_distance(f: jnp.ndarray, mu: float) -> jnp.ndarray:
     """Distance (N) from force f (..., 3) to the friction cone {f_z >= 0, |f_xy| <= mu f_z}."""
     fn = f[..., 2]
@@ -375,12 +383,15 @@ def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, ro
         box_weight, corners.shape[2], axis=1), SUPPORT_DIRS, SUPPORT_PULL)  # (T, K)
     pivot = centroidal_moment_pivot(com, f, floor, bw)
 
-    def step_mean(x):  # support-weighted mean over about a step
-        return gaussian_smooth(x * sw[:, None], mask, dt, BALANCE_WINDOW_S, BALANCE_TAPS)
-
-    den = jnp.maximum(step_mean(jnp.ones_like(sw)[:, None])[:, 0], 1e-3)
-    cmp_outside = outside_support(step_mean(pivot) / den[:, None],
-                                  step_mean(polygon) / den[:, None], SUPPORT_DIRS)
+    # support-weighted means over about a step: every column in one product with the window
+    weights = gaussian_window(dt, t_max, BALANCE_WINDOW_S, BALANCE_TAPS)  # (T, T)
+    weighted = jnp.where(sw[:, None] > 0, sw[:, None] * jnp.concatenate([pivot, polygon], -1),
+                         0.0)  # (T, 2 + K); zero where a frame does not count (padding too)
+    sums = jnp.dot(weights, jnp.concatenate([maskf[:, None], sw[:, None], weighted], -1),
+                   precision=jax.lax.Precision.HIGHEST)  # (T, 4 + K)
+    den = jnp.maximum(sums[:, 1], 1e-3 * jnp.maximum(sums[:, 0], 1e-12))  # >= 1e-3 of frames
+    cmp_outside = outside_support(sums[:, 2:4] / den[:, None], sums[:, 4:] / den[:, None],
+                                  SUPPORT_DIRS)
     zmp = _zmp(bodies_pos, bodies_quat, com, root_force, root_torque, floor, bw)
     d_zmp = jax.vmap(hull_distance)(zmp, corners[..., :2].reshape(t_max, -1, 2),
                                     p_corner.reshape(t_max, -1))

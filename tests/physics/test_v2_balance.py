@@ -76,3 +76,20 @@ def test_standing_is_balanced_and_leaning_is_not_in_proportion():
     assert value[2] > 0.1  # 20 deg: about 0.3 m off the centre of the feet, well past the soles
     expected = np.exp(-np.maximum(value - v2.BAL_OFFSET, 0.0) / v2.BAL_SCALE)
     np.testing.assert_allclose(score, expected, rtol=1e-6)
+
+
+def test_gaussian_window_product_equals_the_masked_smoothing():
+    """`weights @ x` divided by `weights @ mask` is `gaussian_smooth` of x over the real frames
+    (the balance means use the product: one matrix product for every column)."""
+    rng = np.random.default_rng(0)
+    t_max, length = 40, 31
+    mask = jnp.arange(t_max) < length
+    x = jnp.asarray(rng.normal(size=(t_max, 5)))
+    dt = jnp.asarray(1 / 30)
+    weights = v2.gaussian_window(dt, t_max, 0.2, 9)
+    maskf = mask.astype(x.dtype)
+    product = (weights @ (x * maskf[:, None])) / (weights @ maskf)[:, None]
+    expected = v2.gaussian_smooth(x, mask, dt, 0.2, 9)
+    np.testing.assert_allclose(np.asarray(product)[:length], np.asarray(expected)[:length],
+                               rtol=1e-10, atol=1e-12)
+    assert float(weights[0, 9]) > 0.0 and float(weights[0, 10]) == 0.0  # `taps` frames each side
