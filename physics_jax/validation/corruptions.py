@@ -19,17 +19,19 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from physics_jax.humanoid.table import BONES
 from physics_jax.motion.clip import SmplClip
 from physics_jax.sources.amass import SmplParams
 from physics_jax.sources.resample import resample_smpl_params
 from physics_jax.validation.kinematics import (
     ANKLE_IDX,
+    ankle_midpoint,
     body_poses,
+    hand_heights,
     lean_pivot,
     mean_joint_speed,
     sole_heights,
 )
+from physics_jax.validation.legs import reach_ankles
 
 RAMP_S = 0.2  # s, raised-cosine ramp into and out of a vertical displacement
 HOVER_CLEARANCE = 0.10  # m: lowest sole point above the floor throughout a hover
@@ -37,6 +39,7 @@ HOVER_MAX_SHARE = 0.45  # a hover and its ramps cover at most this share of the 
 FLOOR_PERCENTILE = 5.0  # %: the clip's floor, a low percentile of its lowest sole height
 JITTER_ROOT_PER_RAD = 0.10  # m of root noise std per rad of joint-angle noise std
 WARP_MIN_SPEED = 0.25  # m/s: mean joint speed a clip needs before a speed-up can break it
+HAND_SUPPORT_GAP = 0.05  # m: a hand joint this close to the floor bears weight
 UP = np.array([0.0, 1.0, 0.0])  # SMPL's world is y-up
 
 
@@ -192,11 +195,11 @@ def lean_axis(pivot: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     the pivot moves most (principal axis of its horizontal steps), with a seeded sign (which
     side the body leans to); a seeded direction when the pivot does not move.
 
-    Tilting by Q about a pivot p(t) keeps a planted sole point x still only while (Q - I) p'(t)
-    = 0, i.e. while the pivot moves along the axis; a component across it drags the planted
-    feet by (1 - cos) and lifts or sinks them by sin of the tilt, both times the pivot's speed
-    (a forward lean of a run at 3 m/s would slide its stance foot 0.5 m/s vertically at 10 deg).
-    Along the direction of travel the lean breaks balance alone."""
+    Tilting by Q about a pivot p(t) adds (I - Q) p'(t) to the velocity of everything it turns:
+    nothing while the pivot moves along the axis; a component across it lifts or sinks the
+    body by sin of the tilt times the pivot's speed (a forward lean of a run at 3 m/s would
+    move it 0.5 m/s vertically at 10 deg), more than bending the legs can take up. Along the
+    direction of travel the tilted body keeps the original's motion."""
     step = np.diff(pivot[:, [0, 2]], axis=0)
     sign = 1.0 if rng.uniform() < 0.5 else -1.0
     if step.size == 0 or not np.any(step):
@@ -207,24 +210,33 @@ def lean_axis(pivot: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def lean(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
-    """The whole body tilted by `dose` degrees about a horizontal axis through the midpoint of
-    the ankles, every frame, with the ankles turned back so that the feet keep their orientation
-    on the floor: the centre of mass moves about 0.9 m x sin(dose) off the support. The axis
-    lies along the direction the ankle midpoint travels (`lean_axis`; the seed picks the side),
-    so the moving pivot does not drag the planted feet."""
-    pivot = lean_pivot(clip)  # (T, 3)
-    axis = lean_axis(pivot, _rng(seed, "lean"))
+    """The whole body tilted by `dose` degrees about a horizontal axis, every frame, with the
+    legs bent to keep both feet where they were: the centre of mass moves about 0.9 m x
+    sin(dose) off the support and nothing else changes. The axis lies along the direction the
+    ankles travel (`lean_axis`; the seed picks the side), through the far-side ankle
+    (`lean_pivot`); the pelvis and everything above it turn rigidly about it, and the legs reach
+    the original ankles, in the original foot orientation, by `legs.reach_ankles` (a foot out of
+    the leg's reach lifts)."""
+    if dose == 0.0:
+        return _with(clip, "lean=0deg")
+    pos, rot = body_poses(clip)
+    axis = lean_axis(ankle_midpoint(clip), _rng(seed, "lean"))
     q = Rotation.from_rotvec(np.deg2rad(dose) * axis)
-    tr = pivot + q.apply(clip.transl - pivot)
-    go = (q * Rotation.from_rotvec(clip.global_orient)).as_rotvec()
-    _, rot = body_poses(clip)
-    bp = clip.body_pose.reshape(clip.frames, 23, 3).copy()
-    for ankle in ANKLE_IDX:  # local' = R_knee^T Q^T R_knee local: world orientation kept
-        knee = Rotation.from_matrix(rot[:, BONES[ankle].parent])
-        local = Rotation.from_rotvec(bp[:, ankle - 1])
-        bp[:, ankle - 1] = (knee.inv() * q.inv() * knee * local).as_rotvec()
-    return _with(clip, f"lean={dose:g}deg", global_orient=go, body_pose=bp.reshape(-1, 69),
-                 transl=tr)
+    pivot = lean_pivot(pos, np.cross(axis, UP), clip.fps)  # (T, 3)
+    transl = pivot + q.apply(clip.transl - pivot)
+    root_rot = q.as_matrix() @ rot[:, 0]
+    body_pose = reach_ankles(transl, root_rot, clip.body_pose, pos[:, ANKLE_IDX],
+                             rot[:, ANKLE_IDX])
+    return _with(clip, f"lean={dose:g}deg", global_orient=Rotation.from_matrix(
+        root_rot).as_rotvec(), body_pose=body_pose, transl=transl)
+
+
+def lean_fits(clip: SmplClip, dose: float) -> bool:
+    """Whether the ankles carry the window, so that a tilt about them is a lean: no hand comes
+    within `HAND_SUPPORT_GAP` of the floor. Where the hands bear weight (a cartwheel's), the
+    tilt moves the planted hands (3-12 cm at 10-40 deg in the cartwheel windows, off the floor
+    or into it) and breaks contact, not balance; the suite leaves such pairs out."""
+    return dose == 0.0 or float(hand_heights(clip).min()) - floor_height(clip) > HAND_SUPPORT_GAP
 
 
 @dataclass(frozen=True)
@@ -267,5 +279,7 @@ CORRUPTIONS: dict[str, Corruption] = {c.name: c for c in (
                "feet never touch for a while although the root moves smoothly", hover_fits,
                f"a hover and its ramps fit in {HOVER_MAX_SHARE:.0%} of the window"),
     Corruption("lean", lean, "deg", (0.0, 10.0, 20.0, 30.0, 40.0), 20.0,
-               "body tilted about the ankles, centre of mass off the support"),
+               "body tilted about the ankles, centre of mass off the support", lean_fits,
+               f"no hand within {HAND_SUPPORT_GAP * 100:g} cm of the floor (the feet carry "
+               "the body)"),
 )}

@@ -8,6 +8,7 @@ SMPL's own, `physics_jax.humanoid.table`), vectorised over frames.
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 from scipy.spatial.transform import Rotation
 
 from physics_jax.humanoid.table import BONE_NAMES, BONES, FOOT_BONES
@@ -15,6 +16,7 @@ from physics_jax.motion.clip import SmplClip
 
 FOOT_IDX = np.array([BONE_NAMES.index(n) for n in FOOT_BONES])
 ANKLE_IDX = np.array([BONE_NAMES.index("L_Ankle"), BONE_NAMES.index("R_Ankle")])
+HAND_IDX = np.array([BONE_NAMES.index("L_Hand"), BONE_NAMES.index("R_Hand")])
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
 _OFFSETS = np.array([b.offset for b in BONES])  # (24, 3) m, parent frame
 
@@ -47,19 +49,29 @@ def sole_heights(clip: SmplClip) -> np.ndarray:
     return np.stack(heights, axis=-1)
 
 
+def hand_heights(clip: SmplClip) -> np.ndarray:
+    """(T, 2) m: height (SMPL y) of the two hand joints (the palms' centres)."""
+    pos, _ = body_poses(clip)
+    return pos[:, HAND_IDX, 1]
+
+
 def ankle_midpoint(clip: SmplClip) -> np.ndarray:
     """(T, 3) m: midpoint of the two ankle joints, SMPL y-up world."""
     pos, _ = body_poses(clip)
     return pos[:, ANKLE_IDX].mean(axis=1)
 
 
-def lean_pivot(clip: SmplClip) -> np.ndarray:
-    """(T, 3) m, SMPL y-up world: the midpoint of the two ankle joints, at the height of the lower
-    ankle. While a foot is planted the pivot's height is its ankle's and keeps still; the
-    midpoint's own height rises and falls with the swing leg."""
-    pos, _ = body_poses(clip)
-    pivot = pos[:, ANKLE_IDX].mean(axis=1)
-    pivot[:, 1] = pos[:, ANKLE_IDX, 1].min(axis=1)
+def lean_pivot(pos: np.ndarray, lean_dir: np.ndarray, fps: float, smooth_s: float = 0.25
+               ) -> np.ndarray:
+    """(T, 3) m, SMPL y-up world: the point a lean toward `lean_dir` (3,) tilts the body about,
+    from body origins pos (T, 24, 3): the ankle on the far side of the lean (the one the body
+    leans away from), its path Gaussian-smoothed over `smooth_s` s, at a constant height, the
+    10th percentile of that ankle's height (where it stands when planted). Tilted about it, the
+    far leg turns as one piece and the near leg bends: both feet can stay where they were."""
+    side = np.mean(pos[:, ANKLE_IDX] @ lean_dir, axis=0)
+    ankle = pos[:, ANKLE_IDX[int(np.argmin(side))]]
+    pivot = gaussian_filter1d(ankle, smooth_s * fps, axis=0, mode="nearest")
+    pivot[:, 1] = np.percentile(ankle[:, 1], 10.0)
     return pivot
 
 
