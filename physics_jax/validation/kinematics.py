@@ -18,7 +18,7 @@ FOOT_IDX = np.array([BONE_NAMES.index(n) for n in FOOT_BONES])
 ANKLE_IDX = np.array([BONE_NAMES.index("L_Ankle"), BONE_NAMES.index("R_Ankle")])
 HAND_IDX = np.array([BONE_NAMES.index("L_Hand"), BONE_NAMES.index("R_Hand")])
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
-_OFFSETS = np.array([b.offset for b in BONES])  # (24, 3) m, parent frame
+BONE_OFFSETS = np.array([b.offset for b in BONES])  # (24, 3) m, in the parent's frame
 
 
 def body_poses(clip: SmplClip) -> tuple[np.ndarray, np.ndarray]:
@@ -32,7 +32,7 @@ def body_poses(clip: SmplClip) -> tuple[np.ndarray, np.ndarray]:
     rot[:, 0] = Rotation.from_rotvec(clip.global_orient).as_matrix()
     for j in range(1, 24):  # the 23 bones of the chain, each vectorised over frames
         p = BONES[j].parent
-        pos[:, j] = pos[:, p] + rot[:, p] @ _OFFSETS[j]
+        pos[:, j] = pos[:, p] + rot[:, p] @ BONE_OFFSETS[j]
         rot[:, j] = rot[:, p] @ local[:, j - 1]
     return pos, rot
 

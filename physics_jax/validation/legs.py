@@ -11,19 +11,16 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from physics_jax.humanoid.table import BONE_NAMES, BONES
+from physics_jax.humanoid.table import BONE_NAMES
+from physics_jax.validation.kinematics import BONE_OFFSETS
 
 LEGS = tuple(tuple(BONE_NAMES.index(f"{side}_{bone}") for bone in ("Hip", "Knee", "Ankle"))
              for side in ("L", "R"))
-_OFFSETS = np.array([b.offset for b in BONES])  # (24, 3) m, parent frame
 
 
 def rot_x(angle: np.ndarray) -> np.ndarray:
     """(T,) rad -> (T, 3, 3) rotations about the local x axis (the knee's flexion axis)."""
-    c, s = np.cos(angle), np.sin(angle)
-    one, zero = np.ones_like(angle), np.zeros_like(angle)
-    return np.stack([np.stack([one, zero, zero], -1), np.stack([zero, c, -s], -1),
-                     np.stack([zero, s, c], -1)], -2)
+    return Rotation.from_euler("x", angle[:, None]).as_matrix()
 
 
 def swing(u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -68,14 +65,14 @@ def reach_ankles(transl: np.ndarray, root_rot: np.ndarray, body_pose: np.ndarray
     t = transl.shape[0]
     local = Rotation.from_rotvec(body_pose.reshape(t * 23, 3)).as_matrix().reshape(t, 23, 3, 3)
     for leg, (hip, knee, ankle) in enumerate(LEGS):
-        hip_pos = transl + root_rot @ _OFFSETS[hip]
+        hip_pos = transl + root_rot @ BONE_OFFSETS[hip]
         target = ankle_pos[:, leg] - hip_pos
-        bend = knee_bend(local[:, knee - 1], _OFFSETS[knee], _OFFSETS[ankle],
+        bend = knee_bend(local[:, knee - 1], BONE_OFFSETS[knee], BONE_OFFSETS[ankle],
                          np.linalg.norm(target, axis=-1))
         knee_local = local[:, knee - 1] @ rot_x(bend)
         hip_rot = root_rot @ local[:, hip - 1]
-        leg_vec = np.einsum("tij,tj->ti", hip_rot, _OFFSETS[knee] + knee_local @ _OFFSETS[ankle])
-        hip_rot = swing(leg_vec, target) @ hip_rot
+        reach = BONE_OFFSETS[knee] + knee_local @ BONE_OFFSETS[ankle]  # hip -> ankle, hip frame
+        hip_rot = swing(np.einsum("tij,tj->ti", hip_rot, reach), target) @ hip_rot
         local[:, hip - 1] = np.swapaxes(root_rot, -1, -2) @ hip_rot
         local[:, knee - 1] = knee_local
         local[:, ankle - 1] = np.swapaxes(hip_rot @ knee_local, -1, -2) @ ankle_rot[:, leg]
