@@ -24,7 +24,6 @@ from physics_jax.sources.amass import SmplParams
 from physics_jax.sources.resample import resample_smpl_params
 from physics_jax.validation.kinematics import (
     ANKLE_IDX,
-    ankle_midpoint,
     body_poses,
     hand_heights,
     lean_pivot,
@@ -220,7 +219,7 @@ def lean(clip: SmplClip, dose: float, seed: int = 0) -> SmplClip:
     if dose == 0.0:
         return _with(clip, "lean=0deg")
     pos, rot = body_poses(clip)
-    axis = lean_axis(ankle_midpoint(clip), _rng(seed, "lean"))
+    axis = lean_axis(pos[:, ANKLE_IDX].mean(axis=1), _rng(seed, "lean"))  # ankle midpoint
     q = Rotation.from_rotvec(np.deg2rad(dose) * axis)
     pivot = lean_pivot(pos, np.cross(axis, UP), clip.fps)  # (T, 3)
     transl = pivot + q.apply(clip.transl - pivot)

@@ -55,12 +55,6 @@ def hand_heights(clip: SmplClip) -> np.ndarray:
     return pos[:, HAND_IDX, 1]
 
 
-def ankle_midpoint(clip: SmplClip) -> np.ndarray:
-    """(T, 3) m: midpoint of the two ankle joints, SMPL y-up world."""
-    pos, _ = body_poses(clip)
-    return pos[:, ANKLE_IDX].mean(axis=1)
-
-
 def lean_pivot(pos: np.ndarray, lean_dir: np.ndarray, fps: float, smooth_s: float = 0.25
                ) -> np.ndarray:
     """(T, 3) m, SMPL y-up world: the point a lean toward `lean_dir` (3,) tilts the body about,
