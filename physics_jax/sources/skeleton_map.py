@@ -29,16 +29,24 @@ LeftElbow, LeftWrist). SMPL-shaped skeletons map one to one: SMPL names (Pelvis,
 the humanoid's bone names (Torso, Spine, Chest, L_Toe, L_Thorax), AIST++/momask names
 (Pelvis, Left_hip, ..., Left_collar, Left_wrist) and the 22-joint template (Hips, LeftUpLeg,
 Spine, Spine1, Spine2, Neck, Head, LeftShoulder = collar, LeftArm, LeftForeArm, LeftHand).
+
+Any other skeleton is mapped from its joint names (`joint_names`: Mixamo, MotionBuilder /
+HumanIK, 3ds Max biped, OptiTrack, Xsens, Perception Neuron, game rigs with `_l` / `l_`,
+`Left` / `Right`, `UpperLeg` / `LowerLeg`, `Thigh` / `Shin` / `Calf`, ...; `heuristic_weights`),
+and a joint map (SMPL joint -> source joint name, `use_joint_map`) names or overrides any joint.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
 
 from physics_jax.sources.joint_motion import SMPL_JOINT_NAMES
+from physics_jax.sources.joint_names import Role, naming_family, roles
 
 Blend = tuple[str, str, float]
 
@@ -137,13 +145,51 @@ PROFILES: tuple[SkeletonProfile, ...] = (
 """Known layouts, tried in this order; the first whose names are all present is used."""
 
 
-class UnknownSkeletonError(LookupError):
-    """No profile matches; `closest` names the nearest profile and `missing` its absent names."""
+SPINE_FRACTIONS = {"Spine1": 0.26, "Spine2": 0.58, "Spine3": 0.70}
+"""Where SMPL's spine joints sit along a source's spine chain, as fractions of its length from
+the pelvis to the first neck joint (the base of the neck): SMPL's Spine1 / 2 / 3 heights over
+the pelvis (10.9, 24.4, 29.7 cm) against a neck base between CMU's (36.5 cm, fractions 0.30,
+0.67, 0.81) and a Mixamo-like rig's (about 50 cm: 0.22, 0.49, 0.59)."""
+SPINE_FRACTIONS_TO_HEAD = {"Spine1": 0.19, "Spine2": 0.42, "Spine3": 0.52, "Neck": 0.89}
+"""The same along pelvis -> head for a skeleton without a neck joint (SMPL heights over the
+head's 57.6 cm)."""
+COLLAR_TOWARD_SHOULDER = 0.4  # SMPL collar: this far from the collar joint to the upper arm
+NECK_TOWARD_HEAD = 0.5  # SMPL neck: midway between the (upper) neck joint and the head
+BALL_ALONG_FOOT = 0.7  # ball of the foot along ankle -> toe tip, where no toe joint exists
 
-    def __init__(self, closest: str, missing: list[str]):
-        self.closest, self.missing = closest, missing
-        super().__init__(f"joint names match no known skeleton (closest: {closest}, missing "
-                         f"{', '.join(missing[:6])}{' ...' if len(missing) > 6 else ''})")
+_joint_map: ContextVar[Mapping[str, str] | None] = ContextVar("joint_map", default=None)
+
+
+class UnknownSkeletonError(LookupError):
+    """The skeleton cannot be mapped: `missing` names the SMPL joints still missing, `closest`
+    the nearest known profile and `closest_missing` its absent source names."""
+
+    def __init__(self, closest: str, closest_missing: list[str], missing: list[str] | None = None,
+                 detail: str | None = None):
+        self.closest, self.closest_missing = closest, closest_missing
+        self.missing = list(missing or [])
+        names = ", ".join(closest_missing[:6]) + (" ..." if len(closest_missing) > 6 else "")
+        text = detail or (f"cannot map the skeleton to SMPL's 22 joints (name them with "
+                          f"--joint-map); names match no known skeleton (closest: {closest}, "
+                          f"missing {names})")
+        super().__init__(f"{text}; missing: {', '.join(self.missing) or '-'}")
+
+
+@contextmanager
+def use_joint_map(mapping: Mapping[str, str] | None) -> Iterator[None]:
+    """Within the block, `to_smpl22` / `match_profile` take these SMPL joints (keys, SMPL
+    names as in SMPL_JOINT_NAMES) from the named source joints (values), over any profile or
+    heuristic. Keys are checked here (ValueError); values when a skeleton is mapped."""
+    if mapping is not None:
+        unknown = sorted(set(mapping) - set(SMPL_JOINT_NAMES))
+        if unknown:
+            raise ValueError(f"unknown SMPL joints {unknown} (expected names from "
+                             f"{', '.join(SMPL_JOINT_NAMES)})")
+    token = _joint_map.set(dict(mapping) if mapping is not None else None)
+    try:
+        yield
+    finally:
+        _joint_map.reset(token)
 
 
 def _resolve(profile: SkeletonProfile, lookup: Mapping[str, int]) -> dict[str, int] | list[str]:
@@ -160,35 +206,226 @@ def _resolve(profile: SkeletonProfile, lookup: Mapping[str, int]) -> dict[str, i
     return missing if missing else found
 
 
-def match_profile(names: Sequence[str]) -> tuple[SkeletonProfile, dict[str, int]]:
-    """The first profile whose names are all in `names`, and its canonical -> index map.
-
-    Raises UnknownSkeletonError when none matches.
-    """
-    lookup: dict[str, int] = {}
+def _lookup(names: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
     for i, n in enumerate(names):
-        lookup.setdefault(n.lower(), i)
+        out.setdefault(n.lower(), i)
+    return out
+
+
+def _closest_profile(names: Sequence[str]) -> tuple[SkeletonProfile | None, dict[str, int],
+                                                     tuple[str, list[str]]]:
+    """The first profile whose names are all present (or None), its index, and the profile
+    missing the fewest names with those names."""
+    lookup = _lookup(names)
     best: tuple[str, list[str]] | None = None
     for profile in PROFILES:
         result = _resolve(profile, lookup)
         if isinstance(result, dict):
-            return profile, result
+            return profile, result, (profile.name, [])
         if best is None or len(result) < len(best[1]):
             best = (profile.name, result)
     assert best is not None
-    raise UnknownSkeletonError(*best)
+    return None, {}, best
+
+
+def _profile_weights(profile: SkeletonProfile, index: Mapping[str, int], n: int) -> np.ndarray:
+    w = np.zeros((len(SMPL_JOINT_NAMES), n))
+    for k, joint in enumerate(SMPL_JOINT_NAMES):
+        a, b, t = profile.blends[joint]
+        w[k, index[a]] += 1.0 - t
+        w[k, index[b]] += t
+    return w
+
+
+def _pick(found: list[tuple[int, Role]], part: str, side: str | None,
+          keys: tuple[str, ...] | None = None) -> int | None:
+    """The first joint (file order) with this part and side, preferring keys in `keys` order."""
+    hits = [(i, r) for i, r in found if r.part == part and r.side == side]
+    if keys:
+        for key in keys:
+            for i, r in hits:
+                if r.key == key:
+                    return i
+    return hits[0][0] if hits else None
+
+
+def _side_joints(found: list[tuple[int, Role]], side: str) -> dict[str, int | None]:
+    """upleg, knee, ankle, toe, collar, upperarm, forearm, hand of one side (None if absent),
+    with the ambiguous names resolved: `shoulder` is the collar where an upper-arm name
+    exists, else the upper arm; a sided `hip` is the upper leg where no thigh name exists;
+    `foot` is the ball of the foot where an ankle name exists; `leg` is the upper leg where a
+    knee name but no thigh name exists; `hand` gives way to `wrist`."""
+    def get(part: str, keys: tuple[str, ...] | None = None) -> int | None:
+        return _pick(found, part, side, keys)
+
+    out: dict[str, int | None] = {"upleg": get("upleg"), "knee": None, "ankle": None,
+                                  "toe": get("toe"), "collar": get("collar"),
+                                  "upperarm": get("upperarm"), "forearm": get("forearm"),
+                                  "hand": get("hand", ("wrist", "carpal", "hand"))}
+    knee_words = ("knee", "shin", "calf", "tibia", "lowerleg", "leglower", "lowleg", "crus")
+    out["knee"] = get("knee", knee_words + ("leg",))
+    if out["upleg"] is None:
+        out["upleg"] = get("hip")
+    if out["upleg"] is None and out["knee"] is not None:
+        leg = _pick([(i, r) for i, r in found if r.key == "leg"], "knee", side)
+        strict = _pick([(i, r) for i, r in found if r.key in knee_words], "knee", side)
+        if leg is not None and strict is not None:
+            out["upleg"], out["knee"] = leg, strict
+    shoulder = get("shoulder")
+    if shoulder is not None:
+        if out["upperarm"] is not None and out["collar"] is None:
+            out["collar"] = shoulder
+        elif out["upperarm"] is None:
+            out["upperarm"] = shoulder
+    ankle, foot = get("ankle", ("ankle",)), get("ankle", ("foot",))
+    if ankle is not None and foot is not None and ankle != foot:
+        out["ankle"] = ankle
+        if out["toe"] is None:
+            out["toe"] = foot
+    else:
+        out["ankle"] = get("ankle")
+    return out
+
+
+def _chain_point(points: np.ndarray, chain: list[int], fraction: float, n: int) -> np.ndarray:
+    """Weights (n,) of the point `fraction` of the way along the polyline through `chain`
+    (bone lengths averaged over the frames of `points` (T, P, 3))."""
+    w = np.zeros(n)
+    if len(chain) == 1:
+        w[chain[0]] = 1.0
+        return w
+    seg = np.linalg.norm(np.diff(points[:, chain], axis=1), axis=-1).mean(axis=0)
+    total = float(seg.sum())
+    if total <= 0:
+        w[chain[0]] = 1.0 - fraction
+        w[chain[-1]] += fraction
+        return w
+    target = fraction * total
+    for k, length in enumerate(seg):
+        if target <= length or k == len(seg) - 1:
+            t = 0.0 if length <= 0 else min(target / length, 1.0)
+            w[chain[k]] += 1.0 - t
+            w[chain[k + 1]] += t
+            return w
+        target -= length
+    return w
+
+
+def heuristic_weights(names: Sequence[str], points: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """SMPL joints from joint names alone: weights (22, P) (rows of NaN for joints that cannot be
+    placed) and the SMPL joints missing. `points` (T, P, 3) give the spine's bone lengths."""
+    n = len(names)
+    found = [(i, r) for i, r in enumerate(roles(names)) if r is not None]
+    lookup = _lookup(names)
+    w = np.full((len(SMPL_JOINT_NAMES), n), np.nan)
+    row = {name: k for k, name in enumerate(SMPL_JOINT_NAMES)}
+
+    def put(joint: str, a: int | None, b: int | None = None, t: float = 0.0) -> None:
+        if a is None or (t > 0 and b is None):
+            return
+        w[row[joint]] = 0.0
+        w[row[joint], a] += 1.0 - t
+        if t > 0:
+            w[row[joint], b] += t
+
+    pelvis = _pick(found, "pelvis", None, ("pelvis", "hips", "hip", "hipsroot", "root"))
+    if pelvis is None and n:
+        pelvis = 0
+    put("Pelvis", pelvis)
+    spine = [i for i, r in found if r.part == "spine"]
+    necks = [i for i, r in found if r.part == "neck"]
+    head = _pick(found, "head", None)
+    put("Head", head)
+    if necks and head is not None:
+        put("Neck", necks[-1], head, NECK_TOWARD_HEAD)
+    elif necks:
+        put("Neck", necks[-1])
+    if pelvis is not None and (necks or head is not None):
+        end = necks[0] if necks else head
+        chain = [pelvis] + [i for i in spine if i != pelvis] + [end]
+        fractions = SPINE_FRACTIONS if necks else SPINE_FRACTIONS_TO_HEAD
+        for joint, f in fractions.items():
+            w[row[joint]] = _chain_point(points, chain, f, n)
+    top = spine[-1] if spine else pelvis
+    for side in ("L", "R"):
+        j = _side_joints(found, side)
+        put(f"{side}_Hip", j["upleg"])
+        put(f"{side}_Knee", j["knee"])
+        put(f"{side}_Ankle", j["ankle"])
+        if j["toe"] is not None:
+            put(f"{side}_Foot", j["toe"])
+        elif j["ankle"] is not None:
+            put(f"{side}_Foot", j["ankle"], lookup.get(f"{names[j['ankle']]}_end".lower()),
+                BALL_ALONG_FOOT)
+        put(f"{side}_Shoulder", j["upperarm"])
+        put(f"{side}_Elbow", j["forearm"])
+        if j["hand"] is not None:
+            put(f"{side}_Wrist", j["hand"])
+        elif j["forearm"] is not None:
+            put(f"{side}_Wrist", lookup.get(f"{names[j['forearm']]}_end".lower()))
+        base = j["collar"] if j["collar"] is not None else top
+        put(f"{side}_Collar", base, j["upperarm"], COLLAR_TOWARD_SHOULDER)
+    missing = [name for name in SMPL_JOINT_NAMES if np.isnan(w[row[name]]).any()]
+    return w, missing
+
+
+def _apply_joint_map(w: np.ndarray, names: Sequence[str], mapping: Mapping[str, str]
+                     ) -> None:
+    lookup = _lookup(names)
+    for joint, source in mapping.items():
+        if source.lower() not in lookup:
+            raise UnknownSkeletonError("-", [], [joint], detail=(
+                f"cannot map the skeleton to SMPL's 22 joints: the joint map names "
+                f"{source!r} for {joint}, which the skeleton does not have"))
+        k = SMPL_JOINT_NAMES.index(joint)
+        w[k] = 0.0
+        w[k, lookup[source.lower()]] = 1.0
+
+
+def smpl_weights(names: Sequence[str], points: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, str]:
+    """Weights (22, P) with SMPL joints = weights @ source points, and the mapping's name: a
+    known profile's, else `names/<naming family>`; the active joint map (`use_joint_map`)
+    overrides both. UnknownSkeletonError lists the SMPL joints still missing."""
+    n = len(names)
+    pts = np.zeros((1, n, 3)) if points is None else np.asarray(points, dtype=np.float64)
+    pts = pts.reshape((-1, n, 3))
+    profile, index, closest = _closest_profile(names)
+    if profile is not None:
+        w, label = _profile_weights(profile, index, n), profile.name
+    else:
+        w, _ = heuristic_weights(names, pts)
+        label = f"names/{naming_family(names)}"
+    mapping = _joint_map.get()
+    if mapping:
+        _apply_joint_map(w, names, mapping)
+        label += "+joint_map"
+    missing = [j for k, j in enumerate(SMPL_JOINT_NAMES) if np.isnan(w[k]).any()]
+    if missing:
+        raise UnknownSkeletonError(closest[0], closest[1], missing)
+    return w, label
+
+
+def match_profile(names: Sequence[str]) -> tuple[SkeletonProfile, dict[str, int]]:
+    """The first known profile whose names are all in `names`, and its canonical -> index map;
+    for a skeleton mapped by its names (or the joint map), a profile named `names/<family>`
+    whose map holds the SMPL joints' main source joints. UnknownSkeletonError when neither
+    maps every SMPL joint."""
+    profile, index, _ = _closest_profile(names)
+    if profile is not None and not _joint_map.get():
+        return profile, index
+    w, label = smpl_weights(names)
+    main = {j: int(np.argmax(w[k])) for k, j in enumerate(SMPL_JOINT_NAMES)}
+    return SkeletonProfile(label, {}, _IDENTITY_BLENDS), main
 
 
 def to_smpl22(names: Sequence[str], points: np.ndarray) -> tuple[np.ndarray, str]:
     """Source points (T, P, 3) named `names` (P,) as SMPL's 22 joints (T, 22, 3), same units.
 
-    Returns the positions and the matched profile's name; UnknownSkeletonError when no
-    profile matches.
+    Returns the positions and the mapping's name (see `smpl_weights`); UnknownSkeletonError
+    when some SMPL joint cannot be placed.
     """
     points = np.asarray(points, dtype=np.float64)
-    profile, index = match_profile(names)
-    out = np.empty(points.shape[:-2] + (len(SMPL_JOINT_NAMES), 3))
-    for k, joint in enumerate(SMPL_JOINT_NAMES):
-        a, b, w = profile.blends[joint]
-        out[..., k, :] = (1.0 - w) * points[..., index[a], :] + w * points[..., index[b], :]
-    return out, profile.name
+    w, label = smpl_weights(names, points)
+    return np.einsum("kp,...pd->...kd", w, points), label
