@@ -7,7 +7,7 @@ from functools import lru_cache
 import jax
 
 from physics_jax.jax_setup import configure_jax, jax_device
-from physics_jax.motion.batch import bucket_clips, bucket_frames, pad_batch
+from physics_jax.motion.batch import pad_batch
 from physics_jax.motion.clip import SmplClip
 from physics_jax.pipeline import BatchScorer, ScorerConfig
 from physics_jax.results import clip_results
@@ -25,20 +25,23 @@ def score_clips(clips: list[SmplClip], preset: str = "v2", device: str | None = 
                 batch_size: int = 256, dtype: str = "float32") -> list[dict]:
     """Score clips; invalid ones come back `valid: False` with a reason, the rest are scored.
 
+    A clip is an `SmplClip`, an object with its fields or a dict of them (`global_orient`,
+    `body_pose`, `transl`, `fps`, optional `betas`, `source`); anything else is an invalid row.
+
     Clips are padded to (B, T) buckets (B a power of two, T from `T_BUCKETS`) so that runs
     compile a handful of times.
     """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     scorer = get_scorer(preset, dtype)
     dev = jax_device(device)
     rows: list[dict] = []
     for start in range(0, len(clips), batch_size):
-        part = clips[start:start + batch_size]
-        t = bucket_frames(max(c.frames for c in part))
-        batch = pad_batch(part, t_max=t, b_max=bucket_clips(len(part)))
+        batch = pad_batch(clips[start:start + batch_size], bucket=True)
         with jax.default_device(dev):
             out = scorer(batch.global_orient, batch.body_pose, batch.transl, batch.lengths,
                          batch.fps)
         out = jax.device_get(out)
-        rows.extend(clip_results(out, preset, batch.source, batch.fps, batch.lengths,
+        rows.extend(clip_results(out, preset, batch.source, batch.clip_fps, batch.frames,
                                  batch.valid, batch.reason))
     return rows

@@ -40,7 +40,7 @@ def clip_results(out: dict, preset: str, sources: list[str], fps: np.ndarray,
         if reasons[i] == "padding":
             continue
         ok = bool(valid[i])
-        row = {"file": src, "preset": preset, "fps": float(fps[i]), "frames": int(lengths[i]),
+        row = {"file": src, "preset": preset, "fps": _f(fps[i]), "frames": int(lengths[i]),
                "valid": ok, "reason": reasons[i] or None, "kinematic_source": "humanoid"}
         finite = True
         for axis in AXES:

@@ -1,4 +1,11 @@
-"""One SMPL motion clip (reward.md §1) and its validation."""
+"""One SMPL motion clip (reward.md §1) and its validation.
+
+One validity rule serves every entry point (files, `score_clips`, `PhysicsReward`): the arrays
+are real numbers of the right shapes, finite, inside the ranges below, with at least
+`MIN_FRAMES` frames and one frame rate inside [`MIN_FPS`, `MAX_FPS`]. The ranges are far
+outside any human motion; a value beyond them is a broken file or buffer, and float32 (the
+scorer's precision) would lose the motion in it anyway.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,18 @@ import numpy as np
 from physics_jax.errors import MotionFormatError
 
 MIN_FRAMES = 3
+MIN_FPS = 1.0
+"""Lowest frame rate scored (Hz)."""
+MAX_FPS = 1000.0
+"""Highest frame rate scored (Hz)."""
+MAX_TRANSL = 1.0e3
+"""Largest |translation| component scored (m): float32 keeps 0.06 mm steps up to it."""
+MAX_ANGLE = 1.0e2
+"""Largest |axis-angle| component scored (rad), about 16 turns."""
+MAX_BETAS = 300
+"""Most shape coefficients a clip may carry (SMPL-X's largest shape space)."""
+NUMERIC_KINDS = "fiu"
+"""numpy dtype kinds accepted as numbers: no bool, complex, text or objects."""
 
 
 @dataclass
@@ -16,7 +35,8 @@ class SmplClip:
     """SMPL parameters of one clip, y-up world, metres, radians.
 
     global_orient (T, 3) axis-angle; body_pose (T, 69) joints 1..23 (SMPL-X's 21 body joints are
-    padded with zero hands); transl (T, 3) m; betas (10,); fps > 0.
+    padded with zero hands); transl (T, 3) m; betas (K,) with K <= 300 (kept as given; the
+    scorer's humanoid does not use them); fps in [1, 1000].
     """
 
     global_orient: np.ndarray
@@ -31,18 +51,63 @@ class SmplClip:
         return int(self.transl.shape[0])
 
 
+def numeric_array(value, source: str, name: str) -> np.ndarray:
+    """`value` as a float64 array; MotionFormatError unless it holds real numbers."""
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise MotionFormatError(source, name, f"not numeric ({exc})") from None
+    if arr.dtype.kind not in NUMERIC_KINDS:
+        raise MotionFormatError(source, name, f"dtype {arr.dtype}, expected real numbers")
+    return arr.astype(np.float64)
+
+
+def frame_rate(fps, source: str) -> float:
+    """One frame rate in [MIN_FPS, MAX_FPS] Hz from a number or a one-element array."""
+    if fps is None:
+        raise MotionFormatError(source, "fps", "missing (pass --assume-fps to set it)")
+    arr = np.asarray(fps)
+    if arr.dtype.kind not in NUMERIC_KINDS or arr.size != 1:
+        raise MotionFormatError(source, "fps", f"must be one number, got {fps!r}")
+    value = float(arr.reshape(()))
+    if not MIN_FPS <= value <= MAX_FPS:  # NaN fails too
+        raise MotionFormatError(source, "fps",
+                                f"must be in [{MIN_FPS:g}, {MAX_FPS:g}] Hz, got {value:g}")
+    return value
+
+
+def _check_values(source: str, name: str, arr: np.ndarray, limit: float, unit: str) -> None:
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        frame = int(np.argwhere(bad)[0][0])
+        raise MotionFormatError(source, name, f"non-finite value at frame {frame}")
+    big = np.abs(arr) > limit
+    if big.any():
+        frame = int(np.argwhere(big)[0][0])
+        raise MotionFormatError(source, name, f"|value| {np.abs(arr).max():.3g} {unit} at frame "
+                                f"{frame} is beyond {limit:g} {unit}")
+
+
+def _betas(betas, source: str, frames: int) -> np.ndarray:
+    if betas is None:
+        return np.zeros(10)
+    b = numeric_array(betas, source, "betas")
+    if b.ndim == 2 and b.shape[0] in (1, frames):
+        b = b.mean(axis=0)  # per-frame betas (GVHMR) or a (1, K) row: one body
+    if b.ndim != 1 or not 1 <= b.shape[0] <= MAX_BETAS:
+        raise MotionFormatError(source, "betas", f"shape {b.shape}, expected (K,) with "
+                                f"1 <= K <= {MAX_BETAS}, (1, K) or (T, K)")
+    if not np.isfinite(b).all():
+        raise MotionFormatError(source, "betas", "non-finite value")
+    return b
+
+
 def make_clip(global_orient, body_pose, transl, fps, betas=None, source: str = "<array>"
               ) -> SmplClip:
     """Check shapes and values; raise MotionFormatError naming `source` and the field."""
-    arrays = {}
-    for name, value in (("global_orient", global_orient), ("body_pose", body_pose),
-                        ("transl", transl)):
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise MotionFormatError(source, name, f"not numeric ({exc})") from None
-        arrays[name] = arr
-    go, bp, tr = arrays["global_orient"], arrays["body_pose"], arrays["transl"]
+    go = numeric_array(global_orient, source, "global_orient")
+    bp = numeric_array(body_pose, source, "body_pose")
+    tr = numeric_array(transl, source, "transl")
     if go.ndim != 2 or go.shape[1] != 3:
         raise MotionFormatError(source, "global_orient", f"shape {go.shape}, expected (T, 3)")
     if bp.ndim == 3 and bp.shape[2] == 3:
@@ -58,24 +123,10 @@ def make_clip(global_orient, body_pose, transl, fps, betas=None, source: str = "
                                 f"frame counts differ: {t}, {bp.shape[0]}, {tr.shape[0]}")
     if t < MIN_FRAMES:
         raise MotionFormatError(source, "frames", f"{t} frames; at least {MIN_FRAMES} needed")
-    for name, arr in (("global_orient", go), ("body_pose", bp), ("transl", tr)):
-        bad = ~np.isfinite(arr)
-        if bad.any():
-            frame = int(np.argwhere(bad)[0][0])
-            raise MotionFormatError(source, name, f"non-finite value at frame {frame}")
+    _check_values(source, "global_orient", go, MAX_ANGLE, "rad")
+    _check_values(source, "body_pose", bp, MAX_ANGLE, "rad")
+    _check_values(source, "transl", tr, MAX_TRANSL, "m")
     if bp.shape[1] == 63:
         bp = np.concatenate([bp, np.zeros((t, 6))], axis=1)
-    if fps is None:
-        raise MotionFormatError(source, "fps", "missing (pass --assume-fps to set it)")
-    try:
-        fps_value = float(np.asarray(fps).reshape(-1)[0])
-    except (TypeError, ValueError, IndexError):
-        raise MotionFormatError(source, "fps", f"not a number: {fps!r}") from None
-    if not np.isfinite(fps_value) or fps_value <= 0:
-        raise MotionFormatError(source, "fps", f"must be a positive number, got {fps_value}")
-    b = np.zeros(10) if betas is None else np.asarray(betas, dtype=np.float64)
-    if b.ndim == 2:
-        b = b.mean(axis=0)
-    if b.ndim != 1 or not np.isfinite(b).all():
-        raise MotionFormatError(source, "betas", f"shape {b.shape} or values invalid")
-    return SmplClip(go, bp, tr, fps_value, b[:10], source)
+    fps_value = frame_rate(fps, source)
+    return SmplClip(go, bp, tr, fps_value, _betas(betas, source, t), source)

@@ -6,45 +6,39 @@ joint-position sources, see `save_motion`). AMASS npz: `poses` (T, 156|165|72) w
 values are the root, `trans`, `mocap_framerate` (z-up, turned to y-up by `sources.load_amass_npz`).
 AIST++ npz: `smpl_poses`, `smpl_trans`, `smpl_scaling` (y-up; no frame rate, so `fps` must
 come from `assume_fps`: AIST++ is 60 fps).
-GVHMR: a torch pickle with `smpl_params_global` {global_orient, body_pose, transl, betas};
-GVHMR stores no frame rate, so
-`fps` must come from `assume_fps`. Motion-capture formats (BVH, ASF/AMC) are handled by
+GVHMR: a torch file with `smpl_params_global` {global_orient, body_pose, transl, betas}, loaded
+with `weights_only=True` (no code from the file runs); GVHMR stores no frame rate, so `fps` must
+come from `assume_fps`. Motion-capture formats (BVH, ASF/AMC) are handled by
 `physics_jax.sources` and retargeted by inverse kinematics.
 """
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from physics_jax.errors import MotionFormatError, require_file
 from physics_jax.motion.clip import SmplClip, make_clip
+from physics_jax.sources.arrays import npz_keys, read_npz
 
 MOTION_SUFFIXES = (".npz", ".pt", ".pth")
 BELOW_FLOOR_KEY = "source_below_floor"
-
-
-def _npz(path: Path, keys: tuple[str, ...] | None = None) -> dict:
-    """The arrays of an npz (only `keys` among them when given; the others are not read)."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files if keys is None or k in keys}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise MotionFormatError(str(path), "file", f"unreadable npz ({exc})") from None
+PROJECT_KEYS = ("global_orient", "body_pose", "transl", "betas", "fps")
+"""The arrays of a project npz that scoring reads (others in the file are not decompressed)."""
 
 
 def _read_npz(path: Path, assume_fps: float | None) -> SmplClip:
-    data = _npz(path)
+    names = npz_keys(path)
     src = str(path)
-    if ("poses" in data or "smpl_poses" in data) and "global_orient" not in data:
+    if ("poses" in names or "smpl_poses" in names) and "global_orient" not in names:
         # AMASS (z-up, turned to SMPL's y-up) or AIST++ (y-up; no frame rate: needs assume_fps)
         from physics_jax.sources import load_amass_npz
 
         p = load_amass_npz(path, fps=assume_fps)
         return make_clip(p["global_orient"], p["body_pose"], p["transl"], p["fps"], p["betas"],
                          src)
+    data = read_npz(path, PROJECT_KEYS)
     for key in ("global_orient", "body_pose", "transl"):
         if key not in data:
             raise MotionFormatError(src, key, "missing")
@@ -53,25 +47,45 @@ def _read_npz(path: Path, assume_fps: float | None) -> SmplClip:
                      data.get("betas"), src)
 
 
+def _tensor_values(value, src: str, field: str) -> np.ndarray:
+    """A GVHMR field (tensor or array-like) as a numpy array of real numbers."""
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        return np.asarray(value)
+    if value.is_complex() or value.dtype == torch.bool:
+        raise MotionFormatError(src, field, f"dtype {value.dtype}, expected real numbers")
+    return value.detach().to("cpu", torch.float64).numpy()
+
+
 def _read_gvhmr(path: Path, assume_fps: float | None) -> SmplClip:
+    """GVHMR's `hmr4d_results.pt`, loaded with `weights_only=True`: tensors, dicts, lists and
+    numbers only, so a file cannot run code."""
+    import pickle
+
     import torch
 
     src = str(path)
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        why = str(exc).splitlines()[0]
+        raise MotionFormatError(src, "file", "holds objects other than tensors, dicts and "
+                                f"numbers; not loaded ({why})") from None
+    except Exception as exc:  # noqa: BLE001 - any other failure to read is a bad file
         raise MotionFormatError(src, "file", f"unreadable torch file ({exc})") from None
-    if not isinstance(obj, dict) or "smpl_params_global" not in obj:
+    if not isinstance(obj, dict) or not isinstance(obj.get("smpl_params_global"), dict):
         raise MotionFormatError(src, "smpl_params_global", "missing (not a GVHMR result)")
     params = obj["smpl_params_global"]
 
-    def get(key):
+    def get(key: str) -> np.ndarray:
         if key not in params:
             raise MotionFormatError(src, f"smpl_params_global.{key}", "missing")
-        value = params[key]
-        return value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+        return _tensor_values(params[key], src, f"smpl_params_global.{key}")
 
     fps = assume_fps if assume_fps is not None else obj.get("fps")
+    if isinstance(fps, torch.Tensor):
+        fps = _tensor_values(fps, src, "fps")
     betas = get("betas") if "betas" in params else None
     return make_clip(get("global_orient"), get("body_pose"), get("transl"), fps, betas, src)
 
@@ -118,7 +132,7 @@ def source_below_floor(path: str | Path) -> float | None:
     p = Path(path)
     if p.suffix.lower() != ".npz":
         return None
-    value = _npz(p, (BELOW_FLOOR_KEY,)).get(BELOW_FLOOR_KEY)
+    value = read_npz(p, (BELOW_FLOOR_KEY,)).get(BELOW_FLOOR_KEY)
     if value is None:
         return None
     share = np.asarray(value, dtype=np.float64) if value.dtype.kind in "biuf" else None

@@ -14,7 +14,6 @@ constant (Q - I)·J(β) (about 0.25 m up and 0.19 m sideways for the neutral bod
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from typing import Literal, TypedDict
 
@@ -22,6 +21,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from physics_jax.errors import require_file
+from physics_jax.sources.arrays import read_npz
 from physics_jax.sources.errors import MotionFormatError
 from physics_jax.sources.units import Y_UP_TO_Z_UP
 
@@ -40,14 +40,13 @@ Z_UP_TO_Y_UP = Y_UP_TO_Z_UP.T
 """(x, y, z) -> (x, z, -y): AMASS's z-up world to SMPL's y-up world."""
 
 
+AMASS_KEYS = ("poses", "trans", "mocap_framerate", "mocap_frame_rate", "betas", "smpl_poses",
+              "smpl_trans", "smpl_scaling")
+"""The arrays read from an AMASS or AIST++ npz (others in the file are not decompressed)."""
+
+
 def _read(path: str | Path) -> dict[str, np.ndarray]:
-    src = str(path)
-    p = require_file(path)
-    try:
-        with np.load(p, allow_pickle=False) as data:
-            return {k: np.asarray(data[k]) for k in data.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise MotionFormatError(src, "file", f"unreadable npz ({exc})") from None
+    return read_npz(require_file(path), AMASS_KEYS)
 
 
 def _array(data: dict[str, np.ndarray], key: str, src: str, width: tuple[int, ...]

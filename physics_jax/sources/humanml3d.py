@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from physics_jax.errors import require_file
+from physics_jax.sources.arrays import read_npy
 from physics_jax.sources.errors import MotionFormatError
 from physics_jax.sources.joint_motion import JointMotion
 from physics_jax.sources.units import y_up_to_z_up
@@ -22,14 +23,7 @@ def load_humanml3d_npy(path: str | Path, *, fps: float | None = None) -> JointMo
     """
     src = str(path)
     p = require_file(path)
-    try:
-        array = np.load(p, allow_pickle=False)
-    except ValueError as exc:
-        why = ("holds pickled Python objects, not a numeric joint array"
-               if "allow_pickle" in str(exc) else f"unreadable npy ({exc})")
-        raise MotionFormatError(src, "file", why) from None
-    except (OSError, EOFError) as exc:
-        raise MotionFormatError(src, "file", f"unreadable npy ({exc})") from None
+    array = read_npy(p)
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
         raise MotionFormatError(src, "array", "not a numeric array")
     if array.ndim != 3 or array.shape[1:] != (22, 3):
