@@ -2,8 +2,9 @@
 
 A config file is a Python file whose named entries are functions (or dicts, or `NFTConfig`
 objects) giving an `NFTConfig` or a nested dict of its fields. `load_config("configs/x.py:entry",
-["training.learning_rate=3e-5"])` builds it and applies `section.field=value` overrides (values
-are Python literals; a bare word is a string).
+["training.learning_rate=3e-5"])` builds it, applies `section.field=value` overrides (values
+are Python literals; a bare word is a string) and checks that every count is in range
+(`NFTConfig.check_values`: e.g. `run.num_epochs` >= 1, batch and group sizes >= 1).
 """
 
 from __future__ import annotations
@@ -120,6 +121,32 @@ class RunConfig:
     num_gpus: int = 8  # the world size the config was made for (a different one is allowed)
 
 
+# smallest allowed value of every count (1: must be positive; 0: 0 has a meaning)
+COUNT_MINIMA = {
+    "model.lora_rank": 1,
+    "sampling.num_frames": 1,
+    "sampling.height": 1,
+    "sampling.width": 1,
+    "sampling.videos_per_prompt": 1,
+    "sampling.groups_per_epoch": 1,
+    "sampling.batch_size": 1,
+    "sampling.num_frame_per_block": 1,
+    "training.batch_size": 1,
+    "training.gradient_accumulation_steps": 0,  # 0 = the whole epoch
+    "training.old_decay_start": 0,
+    "reward.max_workers": 1,
+    "toy.motion_frames": 1,
+    "run.num_epochs": 1,
+    "run.eval_every": 0,  # 0 disables
+    "run.eval_num_prompts": 0,
+    "run.save_every": 0,  # 0: only the last epoch
+    "run.keep_last": 0,  # 0 keeps all
+    "run.num_gpus": 1,
+}
+# floats that must be > 0
+POSITIVE_VALUES = ("sampling.fps", "toy.fps")
+
+
 @dataclass
 class NFTConfig:
     """A complete run."""
@@ -141,8 +168,29 @@ class NFTConfig:
         """Inverse of `to_dict`; unknown keys raise `KeyError`."""
         return _build(cls, data, "")
 
+    def check_values(self) -> None:
+        """Raise `ValueError` naming the first count that is out of range (e.g. a batch size of
+        0 or `run.num_epochs=-1`, which would otherwise train nothing and exit 0)."""
+        data = self.to_dict()
+        for key, low in COUNT_MINIMA.items():
+            section, name = key.split(".")
+            value = data[section][name]
+            if value < low:
+                raise ValueError(f"{key} must be >= {low}, got {value}")
+        for key in POSITIVE_VALUES:
+            section, name = key.split(".")
+            value = data[section][name]
+            if not value > 0:
+                raise ValueError(f"{key} must be > 0, got {value}")
+        if not self.sampling.denoising_steps:
+            raise ValueError("sampling.denoising_steps must be non-empty, got ()")
+        if self.training.train_timesteps is not None and not self.training.train_timesteps:
+            raise ValueError("training.train_timesteps must be None or non-empty, got ()")
+
     def validate(self, world_size: int = 1) -> None:
-        """Check the batch layout for `world_size` processes; raise `ValueError` on a mismatch."""
+        """Check the values and the batch layout for `world_size` processes; raise `ValueError`
+        on a mismatch."""
+        self.check_values()
         s, t = self.sampling, self.training
         per_epoch = s.groups_per_epoch * s.videos_per_prompt
         if per_epoch % (world_size * s.batch_size):
@@ -312,4 +360,6 @@ def load_config(spec: str, overrides: Sequence[str] = ()) -> NFTConfig:
         value = NFTConfig.from_dict(value)
     if not isinstance(value, NFTConfig):
         raise TypeError(f"{path}:{entry} gave {type(value).__name__}, not NFTConfig or dict")
-    return apply_overrides(value, overrides)
+    config = apply_overrides(value, overrides)
+    config.check_values()
+    return config

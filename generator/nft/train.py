@@ -24,8 +24,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help="set a config field, e.g. training.learning_rate=3e-5 "
                              "run.output_dir=runs/x (repeatable)")
     parser.add_argument("--resume", default=None, metavar="auto|PATH",
-                        help="auto: latest complete checkpoint of run.output_dir; or a "
-                             "checkpoint-<step> folder")
+                        help="auto: latest checkpoint of run.output_dir that loads (a damaged "
+                             "one is skipped with a warning); or a checkpoint-<step> folder (a "
+                             "damaged one is an error)")
     parser.add_argument("--print-config", action="store_true",
                         help="print the resolved config as JSON and exit")
     parser.add_argument("--log-level", default="INFO", help="logging level on rank 0")
@@ -43,7 +44,10 @@ def _setup_logging(level: str) -> None:
 
 
 def run_training(args: argparse.Namespace) -> int:
-    """Build the config, train, shut the process group down; returns the exit status."""
+    """Build the config, train, shut the process group down; returns the exit status.
+
+    A bad config (unknown key, wrong type, out-of-range count) or an unusable checkpoint
+    (`CheckpointError`, a `ValueError`) prints one line `error: <file>: ...` and returns 2."""
     from generator.nft.config import load_config
 
     overrides = [item for group in args.override for item in group]

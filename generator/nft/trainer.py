@@ -32,9 +32,10 @@ from generator.distributed import RankInfo
 from generator.nft import dist
 from generator.nft.advantages import Advantages, compute_advantages
 from generator.nft.checkpointing import (
+    CheckpointError,
     checkpoints_root,
     load_checkpoint,
-    resolve_resume,
+    resume_candidates,
     save_checkpoint,
 )
 from generator.nft.components import Components, build_components
@@ -357,20 +358,50 @@ class NFTTrainer:
 
     # ----------------------------------------------------------------------------- run
     def resume(self, spec: str | None) -> Path | None:
-        """Load `spec` (`auto` / a checkpoint path / None); returns the folder loaded, if any."""
-        path = resolve_resume(spec, self.output_dir)
-        if path is None:
+        """Load `spec` (`auto` / a checkpoint path / None); returns the folder loaded, if any.
+
+        A bad checkpoint (`CheckpointError`) stops an explicit path; with `auto` the next older
+        complete checkpoint is tried, with a warning, and the error is raised when none loads.
+        Every rank takes the same decision (a file bad on one rank counts for all)."""
+        candidates = resume_candidates(spec, self.output_dir)
+        if not candidates:
             if spec == "auto" and self.info.is_main:
                 log.info("no checkpoint under %s: starting fresh", self.output_dir)
             return None
-        state = load_checkpoint(path, policy=self.policy, ema=self.ema,
-                                optimizer=self.optimizer, rank=self.info.rank)
+        skipped: list[str] = []
+        for path in candidates:
+            error = self._load_everywhere(path)
+            if error is None:
+                if skipped and self.info.is_main:
+                    log.warning("--resume auto: resuming from %s; skipped %s", path,
+                                ", ".join(skipped))
+                if self.info.is_main:
+                    log.info("resumed from %s (step %d, epoch %d)", path, self.global_step,
+                             self.epoch)
+                return path
+            if spec != "auto":
+                raise error
+            if self.info.is_main:
+                log.warning("--resume auto: skipping checkpoint %s: %s", path, error)
+            skipped.append(f"{path.name} ({error})")
+        raise CheckpointError(checkpoints_root(self.output_dir),
+                              f"no usable checkpoint; {'; '.join(skipped)}")
+
+    def _load_everywhere(self, path: Path) -> CheckpointError | None:
+        """Load `path` on every rank; the first rank's error if any rank failed, else None."""
+        try:
+            state = load_checkpoint(path, policy=self.policy, ema=self.ema,
+                                    optimizer=self.optimizer, rank=self.info.rank)
+            error = None
+        except CheckpointError as exc:
+            error = (str(exc.file), exc.problem)
+        failures = [e for e in dist.all_gather_objects(error) if e is not None]
+        if failures:
+            return CheckpointError(*failures[0])
         self.global_step = int(state["global_step"])
         self.epoch = int(state["epoch"])
         self.last_metrics = dict(state.get("metrics", {}))
-        if self.info.is_main:
-            log.info("resumed from %s (step %d, epoch %d)", path, self.global_step, self.epoch)
-        return path
+        return None
 
     def save(self) -> Path:
         """Write checkpoint-<global_step> (all ranks call this)."""
