@@ -1,7 +1,8 @@
 """The trainer's reward: named reward functions with weights, `avg` = their weighted sum.
 
 A reward function takes a `MotionBatch` and returns a dict of (B,) tensors with at least
-`reward` (higher is better) and `valid` (bool). `RewardRegistry` calls each component, prefixes
+`reward` (higher is better) and `valid` (bool), and optionally `reasons` (one string per clip,
+"" where valid). `RewardRegistry` calls each component, prefixes
 its outputs with the component's name for logging, and combines them. A component that raises,
 or returns a non-finite reward for some clips, marks those clips invalid with a reason; the batch
 and the other components go on.
@@ -84,8 +85,10 @@ class _PhysicsRewardFn:
             from bridge.reward import PhysicsReward
 
             self._reward = PhysicsReward(preset=self.preset)
-        return self._reward(batch.global_orient, batch.body_pose, batch.transl, batch.lengths,
-                            batch.fps)
+        result = self._reward(batch.global_orient, batch.body_pose, batch.transl, batch.lengths,
+                              batch.fps)
+        result["reasons"] = self._reward.reasons(result)
+        return result
 
 
 @register_reward("phymotion_score")
@@ -138,12 +141,15 @@ class RewardRegistry:
         avg = torch.zeros(b, dtype=torch.float32, device=device)
         out = RewardResult()
         errors: dict[str, str] = {}
+        why: dict[str, list[str]] = {}
         for name, fn in self.functions.items():
             try:
                 result = fn(batch)
                 reward = result["reward"].to(device=device, dtype=torch.float32).reshape(b)
                 ok = result.get("valid", torch.ones(b, dtype=torch.bool, device=device))
                 ok = ok.to(device=device, dtype=torch.bool).reshape(b) & torch.isfinite(reward)
+                if isinstance(result.get("reasons"), list) and len(result["reasons"]) == b:
+                    why[name] = [str(r) for r in result["reasons"]]
             except Exception as exc:  # a failing component is reported, not fatal
                 log.warning("reward %r failed on a batch of %d: %s", name, b, exc)
                 errors[name] = f"{type(exc).__name__}: {exc}"
@@ -165,11 +171,13 @@ class RewardRegistry:
         out["avg"] = torch.where(valid, avg, torch.zeros_like(avg))
         out["valid"] = valid
         out.errors = errors
-        out.reasons = self._reasons(batch, out, errors)
+        out.reasons = self._reasons(batch, out, errors, why)
         return out
 
-    def _reasons(self, batch: MotionBatch, out: dict, errors: dict[str, str]) -> list[str]:
-        """Why each clip is invalid: the upstream reason, then each failing component."""
+    def _reasons(self, batch: MotionBatch, out: dict, errors: dict[str, str],
+                 why: dict[str, list[str]]) -> list[str]:
+        """Why each clip is invalid: the upstream reason, then each failing component (its
+        error, else the reason it gave for the clip)."""
         valid = out["valid"].tolist()
         flags = {n: out[f"{n}/valid"].tolist() for n in self.functions}
         reasons = []
@@ -177,9 +185,10 @@ class RewardRegistry:
             if valid[i]:
                 reasons.append("")
                 continue
-            why = [batch.reasons[i]] if batch.reasons[i] else []
-            why += [f"{n}: {errors.get(n, 'invalid')}" for n in self.functions if not flags[n][i]]
-            reasons.append("; ".join(why) or "invalid input")
+            parts = [batch.reasons[i]] if batch.reasons[i] else []
+            parts += [f"{n}: {errors.get(n) or (why[n][i] if n in why else '') or 'invalid'}"
+                      for n in self.functions if not flags[n][i]]
+            reasons.append("; ".join(parts) or "invalid input")
         return reasons
 
     def submit(self, batch: MotionBatch) -> Future:

@@ -3,6 +3,7 @@ on the caller's device, through DLPack, with (B, T) buckets and an async `submit
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -10,12 +11,100 @@ import torch
 
 from physics_jax.jax_setup import configure_jax
 from physics_jax.motion.batch import bucket_clips, bucket_frames
+from physics_jax.motion.clip import MAX_ANGLE, MAX_FPS, MAX_TRANSL, MIN_FPS, MIN_FRAMES
 
 configure_jax()
 
 
 from bridge.dlpack import jax_to_torch, torch_to_jax  # noqa: E402
 from physics_jax.pipeline import BatchScorer, ScorerConfig  # noqa: E402
+
+ROW_REASONS = (
+    "",
+    f"lengths: below {MIN_FRAMES} frames or beyond the data",
+    f"fps: outside [{MIN_FPS:g}, {MAX_FPS:g}] Hz",
+    "non-finite value",
+    f"transl: |value| beyond {MAX_TRANSL:g} m",
+    f"global_orient/body_pose: |axis-angle| beyond {MAX_ANGLE:g} rad",
+)
+"""Why a row is invalid, indexed by the `invalid_reason` code of `PhysicsReward`'s output; the
+rule is `physics_jax.motion.clip`'s, applied to the first `lengths` frames of each row."""
+
+
+def _real_tensor(value, name: str, ndim: int, device: torch.device | None = None
+                 ) -> torch.Tensor:
+    """`value` as a real floating tensor of `ndim` dims; ValueError naming the field."""
+    if not torch.is_tensor(value):
+        raise ValueError(f"{name}: expected a torch tensor, got {type(value).__name__}")
+    if value.is_meta:
+        raise ValueError(f"{name}: a meta tensor holds no data to score")
+    if value.is_complex() or value.dtype == torch.bool:
+        raise ValueError(f"{name}: dtype {value.dtype}, expected real numbers")
+    if value.ndim != ndim:
+        raise ValueError(f"{name}: shape {tuple(value.shape)}, expected {ndim} dims")
+    if device is not None and value.device != device:
+        raise ValueError(f"{name}: on {value.device}, transl is on {device}")
+    return value.to(torch.float32)
+
+
+def check_inputs(global_orient, body_pose, transl, lengths, fps
+                 ) -> tuple[torch.Tensor, ...]:
+    """Check shapes, dtypes and devices of a batch; returns float32 (B, T, 3), (B, T, 63|69),
+    (B, T, 3), int64 (B,) lengths and float32 (B,) fps on transl's device. A batch that breaks
+    the contract (a shape, a dtype, a device) is a ValueError naming the field: its rows cannot
+    be told apart, so no row of it is scored."""
+    tr = _real_tensor(transl, "transl", 3)
+    device = tr.device
+    b, t = tr.shape[:2]
+    if tr.shape[2] != 3:
+        raise ValueError(f"transl: shape {tuple(tr.shape)}, expected (B, T, 3)")
+    go = _real_tensor(global_orient, "global_orient", 3, device)
+    if tuple(go.shape) != (b, t, 3):
+        raise ValueError(f"global_orient: shape {tuple(go.shape)}, expected ({b}, {t}, 3)")
+    shape = tuple(body_pose.shape) if torch.is_tensor(body_pose) else None
+    if shape is None or shape[:2] != (b, t) or shape[2:] not in ((63,), (69,), (21, 3), (23, 3)):
+        raise ValueError(f"body_pose: shape {shape}, expected ({b}, {t}, 63|69) or "
+                         f"({b}, {t}, 21|23, 3)")
+    bp = _real_tensor(body_pose, "body_pose", len(shape), device)
+    bp = bp.reshape(b, t, math.prod(shape[2:]))
+    lengths = torch.as_tensor(lengths, device=device)
+    if lengths.is_complex() or lengths.dtype == torch.bool or lengths.numel() not in (1, b):
+        raise ValueError(f"lengths: {lengths.dtype} of shape {tuple(lengths.shape)}, expected "
+                         f"({b},) frame counts")
+    lengths = lengths.reshape(-1).expand(b).to(torch.float64)
+    whole = torch.isfinite(lengths) & (lengths == lengths.round())
+    lengths = torch.where(whole, lengths, -1.0).to(torch.int64)
+    fps = torch.as_tensor(fps, device=device)
+    if fps.is_complex() or fps.dtype == torch.bool or fps.numel() not in (1, b):
+        raise ValueError(f"fps: {fps.dtype} of shape {tuple(fps.shape)}, expected a number or "
+                         f"({b},)")
+    return go, bp, tr, lengths, fps.reshape(-1).expand(b).to(torch.float32)
+
+
+def row_reasons(go: torch.Tensor, bp: torch.Tensor, tr: torch.Tensor, lengths: torch.Tensor,
+                fps: torch.Tensor) -> torch.Tensor:
+    """(B,) int codes into `ROW_REASONS`: 0 where a row can be scored, else the first rule it
+    breaks; only the first `lengths` frames of a row are looked at."""
+    t = tr.shape[1]
+    inside = torch.arange(t, device=tr.device)[None, :] < lengths[:, None]  # (B, T)
+
+    def any_inside(bad: torch.Tensor) -> torch.Tensor:
+        return (bad & inside).any(1)
+
+    finite = (torch.isfinite(go).all(-1) & torch.isfinite(bp).all(-1)
+              & torch.isfinite(tr).all(-1))
+    angles = torch.maximum(go.abs().amax(-1), bp.abs().amax(-1))
+    rules = [
+        (lengths < MIN_FRAMES) | (lengths > t),
+        ~((fps >= MIN_FPS) & (fps <= MAX_FPS)),
+        any_inside(~finite),
+        any_inside(tr.abs().amax(-1) > MAX_TRANSL),
+        any_inside(angles > MAX_ANGLE),
+    ]
+    code = torch.zeros(tr.shape[0], dtype=torch.int64, device=tr.device)
+    for i, broken in reversed(list(enumerate(rules, start=1))):
+        code = torch.where(broken, i, code)
+    return code
 
 
 def rank_device() -> torch.device:
@@ -28,10 +117,14 @@ def rank_device() -> torch.device:
 class PhysicsReward:
     """Built once (preset, device); called on torch tensors.
 
-    Inputs: global_orient (B, T, 3), body_pose (B, T, 63|69), transl (B, T, 3) (SMPL, y-up, m),
-    lengths (B,) int, fps (B,) or float. Output: dict of (B,) tensors on the input device:
-    `reward`, `valid`, `<axis>` and `<axis>/<term>` scores, `<axis>/<term>/value` physical values
-    and `<axis>/<term>/<detail>` details (v2: `contact/slip/drift`).
+    Inputs: global_orient (B, T, 3), body_pose (B, T, 63|69) or (B, T, 21|23, 3), transl
+    (B, T, 3) (SMPL, y-up, m, radians; real floating tensors on one device), lengths (B,) frame
+    counts, fps (B,) or a number (Hz). Output: dict of (B,) tensors on the input device:
+    `reward`, `valid`, `invalid_reason` (codes into `ROW_REASONS`; `reasons()` decodes them),
+    `<axis>` and `<axis>/<term>` scores, `<axis>/<term>/value` physical values and
+    `<axis>/<term>/<detail>` details (v2: `contact/slip/drift`). A row outside the validity
+    rule is `valid` False with a reason; a batch that breaks the shape contract is a
+    ValueError naming the field.
     """
 
     def __init__(self, preset: str = "v2", chunk: int = ScorerConfig.chunk, bucket: bool = True,
@@ -44,38 +137,63 @@ class PhysicsReward:
     def compile_count(self) -> int:
         return self.scorer.compile_count
 
-    def prepare(self, global_orient, body_pose, transl, lengths, fps) -> torch.Tensor:
-        """Cast to float32, pad (B, T) to its bucket (repeating the last frame and clip) and pack
-        the batch into one contiguous (B', T' * 75 + 2) tensor on the input's device, the layout
-        of `BatchScorer.packed_buffer`: per clip its frames' global_orient, body_pose (23 joints)
-        and transl, then its length and fps. Validation happens in the kernel."""
-        device = transl.device
-        b, t = transl.shape[:2]
-        lengths = torch.as_tensor(lengths, device=device).to(torch.int32).reshape(b)
-        lengths = torch.where(lengths <= t, lengths, 0)  # longer than the data: invalid
-        fps = torch.as_tensor(fps, device=device, dtype=torch.float32).expand(b)
-        bp = body_pose.to(torch.float32).reshape(b, t, -1)
-        parts = [global_orient.to(torch.float32), bp, transl.to(torch.float32)]
+    def prepare(self, global_orient, body_pose, transl, lengths, fps
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Check the batch (`check_inputs`, `row_reasons`), pad (B, T) to its bucket (repeating
+        the last frame and clip) and pack it into one contiguous (B', T' * 75 + 2) float32
+        tensor on the input's device, the layout of `BatchScorer.packed_buffer`: per clip its
+        frames' global_orient, body_pose (23 joints) and transl, then its length and fps.
+        Returns (buffer, reason codes (B,)); a row with a reason goes in with length 0, which
+        the kernel scores as invalid."""
+        go, bp, tr, lengths, fps = check_inputs(global_orient, body_pose, transl, lengths, fps)
+        device = tr.device
+        b, t = tr.shape[:2]
+        reasons = row_reasons(go, bp, tr, lengths, fps)
+        if b == 0:
+            return tr.new_zeros(0, 0), reasons
+        ok = reasons == 0
+        lengths, fps = torch.where(ok, lengths, 0), torch.where(ok, fps, 30.0)
+        parts = [go, bp, tr]
         if bp.shape[-1] == 63:
             parts.insert(2, bp.new_zeros(b, t, 6))
         frames = torch.cat(parts, -1)  # (B, T, 75)
+        if t < MIN_FRAMES:  # nothing to score; a zero clip the kernel can run
+            frames, t = frames.new_zeros(b, MIN_FRAMES, 75), MIN_FRAMES
         tb, bb = (bucket_frames(t), bucket_clips(b)) if self.bucket else (t, b)
-        if tb > t:
-            frames = frames[:, torch.arange(tb, device=device).clamp(max=t - 1)]
+        # frames past a row's length (and up to the bucket) repeat its last frame: whatever the
+        # caller left there (NaN included) never reaches the kernel
+        last = (lengths.clamp(min=1, max=t) - 1).to(torch.int64)
+        idx = torch.minimum(torch.arange(tb, device=device)[None, :], last[:, None])
+        frames = torch.gather(frames, 1, idx[:, :, None].expand(b, tb, 75))
         if bb > b:
             idx = torch.arange(bb, device=device).clamp(max=b - 1)
             frames, lengths, fps = frames[idx], lengths[idx], fps[idx]
-        return torch.cat([frames.reshape(bb, -1), lengths.to(torch.float32)[:, None],
-                          fps[:, None]], 1)
+        buffer = torch.cat([frames.reshape(bb, -1), lengths.to(torch.float32)[:, None],
+                            fps[:, None]], 1)
+        return buffer, reasons
 
     def __call__(self, global_orient, body_pose, transl, lengths, fps) -> dict[str, torch.Tensor]:
-        b = transl.shape[0]
-        buf = self.prepare(global_orient, body_pose, transl, lengths, fps)
+        """Score a batch; adds `invalid_reason` (B,) int codes into `ROW_REASONS`. An empty
+        batch (B = 0) gives empty `reward` and `valid`."""
+        buf, reasons = self.prepare(global_orient, body_pose, transl, lengths, fps)
+        b = reasons.shape[0]
+        if b == 0:
+            return {"reward": buf.new_zeros(0), "valid": reasons.new_zeros(0, dtype=torch.bool),
+                    "invalid_reason": reasons}
         keys, packed = self.scorer.packed_buffer(torch_to_jax(buf))
         rows = jax_to_torch(packed)[:, :b]  # one zero-copy hand-off each way; rows are views
         result = {k: rows[i] for i, k in enumerate(keys) if k != "valid"}
         result["valid"] = rows[keys.index("valid")] > 0.5
+        # a row the kernel finds unusable (e.g. a non-finite score) without a host reason
+        result["invalid_reason"] = torch.where(result["valid"] | (reasons > 0), reasons,
+                                               len(ROW_REASONS))
         return result
+
+    @staticmethod
+    def reasons(result: dict[str, torch.Tensor]) -> list[str]:
+        """One string per row of a result: "" where valid, else why not."""
+        names = (*ROW_REASONS, "non-finite score (numerical failure)")
+        return [names[int(c)] for c in result["invalid_reason"].tolist()]
 
     def submit(self, *args) -> Future:
         """Score in a worker thread; returns a Future of the output dict."""
