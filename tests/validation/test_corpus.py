@@ -1,0 +1,90 @@
+"""The calibration corpus: its manifest, the committed clips and the DeepMimic reader.
+
+Committed files only (data/corpus/, physics_jax/samples/cmu/); no network, no mirrors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from physics_jax.motion import load_motion
+from physics_jax.sources.load import leg_length
+from physics_jax.validation import corpus
+from physics_jax.validation.deepmimic import JOINTS, load_deepmimic
+
+ROWS = corpus.read_manifest()
+RESERVED_REPOS = ("bandai", "deep-motion-editing", "nghorbani/amass", "walking-gait",
+                  "treadtv", "humor", "footskate", "pymaf", "gvhmr", "pose2sim", "phalp")
+UNATTRIBUTED = {"deepmimic_unattributed"}
+
+
+def test_manifest_lists_every_take_once() -> None:
+    ids = [r["take"] for r in ROWS]
+    assert len(ids) == len(set(ids))
+    assert ids == [t.take for t in corpus.takes()]
+    assert all(set(r) == set(corpus.FIELDS) for r in ROWS)
+
+
+def test_size_sources_and_categories() -> None:
+    assert len(ROWS) >= 70  # the goal is 80 (docs/corpus.md: what is missing)
+    sources = {r["capture_source"] for r in ROWS} - UNATTRIBUTED
+    assert len(sources) >= 5, sources
+    assert {r["category"] for r in ROWS} == set(corpus.CATEGORIES)
+
+
+def test_no_reserved_data() -> None:
+    for r in ROWS:
+        repo = r["repo"].lower()
+        assert not any(word in repo for word in RESERVED_REPOS), r["take"]
+        assert "131_" not in r["path"] or r["path"].endswith("131_03.bvh"), r["take"]
+        assert len(r["commit"]) >= 12 and r["path"], r["take"]
+
+
+def test_committed_clips_load_and_match_the_manifest() -> None:
+    total = 0
+    for r in ROWS:
+        if r["committed"] != "yes":
+            assert r["clip"] == "" and not (corpus.CLIPS / f"{r['take']}.npz").exists()
+            continue
+        path = corpus.REPO / r["clip"]
+        total += path.stat().st_size
+        clip = load_motion(path)
+        assert clip.fps == 30.0 and clip.frames == int(r["frames"]), r["take"]
+        if r["clip"].startswith("data/corpus/"):  # the CMU samples keep their length
+            assert clip.frames <= corpus.MAX_SECONDS * 30 + 1, r["take"]
+        assert np.isfinite(clip.body_pose).all() and np.isfinite(clip.transl).all()
+        assert 0.0 < float(r["fit_error_cm"]) < 6.0, r["take"]
+        assert r["attribution"], r["take"]
+    assert total < 5e6
+
+
+def test_licences_decide_what_is_committed() -> None:
+    committable = {corpus.LICENCES[k] for k in corpus.COMMITTABLE}
+    for r in ROWS:
+        assert (r["licence"] in committable) == (r["committed"] == "yes"), r["take"]
+        assert r["skeleton"] and r["skeleton"] != "unmapped", r["take"]
+    clips = {p.stem for p in corpus.CLIPS.glob("*.npz")}
+    assert clips == {r["take"] for r in ROWS if r["clip"].startswith("data/corpus/clips/")}
+
+
+def _rows(frames: int) -> list[list[float]]:
+    """DeepMimic rows at rest (identity rotations, zero hinge angles), root 0.9 m up."""
+    row = [1 / 60, 0.0, 0.9, 0.0]
+    for _, _, dofs in JOINTS.values():
+        row += [1.0, 0.0, 0.0, 0.0] if dofs == 4 else [0.0] * dofs
+    return [row] * frames
+
+
+def test_deepmimic_reader_rest_pose(tmp_path: Path) -> None:
+    path = tmp_path / "rest.txt"
+    path.write_text(json.dumps({"Loop": "none", "Frames": _rows(4)}))
+    motion = load_deepmimic(path)
+    assert motion.fps == 60.0 and motion.positions.shape == (4, 22, 3)
+    p = motion.positions[0]
+    assert leg_length(p) == pytest.approx(0.421546 + 0.40987)
+    assert p[1, 1] > 0 > p[2, 1] or p[1, 1] < 0 < p[2, 1]  # hips apart sideways
+    assert np.all(np.diff(p[[0, 3, 6, 9, 12, 15], 2]) > 0)  # pelvis .. head rise
+    assert p[10, 2] < p[7, 2]  # ball of the foot below the ankle
