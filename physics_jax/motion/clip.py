@@ -111,7 +111,7 @@ def make_clip(global_orient, body_pose, transl, fps, betas=None, source: str = "
     if go.ndim != 2 or go.shape[1] != 3:
         raise MotionFormatError(source, "global_orient", f"shape {go.shape}, expected (T, 3)")
     if bp.ndim == 3 and bp.shape[2] == 3:
-        bp = bp.reshape(bp.shape[0], -1)
+        bp = bp.reshape(bp.shape[0], bp.shape[1] * 3)
     if bp.ndim != 2 or bp.shape[1] not in (63, 69):
         raise MotionFormatError(source, "body_pose",
                                 f"shape {bp.shape}, expected (T, 63) or (T, 69)")
