@@ -91,6 +91,13 @@ def add_adapter_copy(model: PeftModel, source: str = "default", name: str = "old
 
 
 @torch.no_grad()
+def cast_adapter(model: PeftModel, adapter_name: str, dtype: torch.dtype) -> None:
+    """Store one adapter's A/B weights in `dtype` (same `Parameter` objects, flags kept)."""
+    for param in adapter_parameters(model, adapter_name).values():
+        param.data = param.data.to(dtype)
+
+
+@torch.no_grad()
 def copy_adapter(model: PeftModel, source: str, target: str) -> None:
     """target <- source, parameter by parameter."""
     for src, dst in _paired(model, source, target):

@@ -267,12 +267,15 @@ class CausalWanModel(nn.Module):
         *,
         kv_cache: KVCache | None = None,
         start_frame: int = 0,
+        frames_per_block: int | None = None,
     ) -> torch.Tensor:
         """Flow prediction.
 
         x: noisy latents [B, C_in, F, H, W]; timesteps: [B, F] or [B] (0..1000);
         context: text states [B, L_text, text_dim]. With `kv_cache`, x is the block of latent
         frames [start_frame, start_frame + F) and attends to cached earlier frames.
+        frames_per_block: block size of the block-causal mask of a full-sequence pass (None:
+        `config.num_frame_per_block`; 1 is frame-causal); a cached pass needs no mask.
         Returns the flow [B, C_out, F, H, W] in float32.
         """
         cfg = self.config
@@ -299,7 +302,10 @@ class CausalWanModel(nn.Module):
         elif not kv_cache.cross_ready:
             self._fill_cross_cache(kv_cache, self.embed_text(context))
         rope = self.rope.tables(start_frame, grid, x.device)
-        layout = BlockCausalLayout(grid[0], frame_tokens, cfg.num_frame_per_block)
+        block = cfg.num_frame_per_block if frames_per_block is None else frames_per_block
+        if block < 1:
+            raise ValueError(f"frames_per_block must be >= 1, got {block}")
+        layout = BlockCausalLayout(grid[0], frame_tokens, block)
         token_start = start_frame * frame_tokens
         if kv_cache is not None and kv_cache.frame_tokens != frame_tokens:
             raise ValueError(

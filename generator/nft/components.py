@@ -3,7 +3,7 @@ latent-to-motion decoder, the reward registry and the prompt lists."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from peft import PeftModel
@@ -14,7 +14,12 @@ from generator.config import CausalWanConfig
 from generator.lora import add_lora
 from generator.model import CausalWanModel
 from generator.nft.config import NFTConfig
-from generator.nft.motion import LatentMotionDecoder, VideoMotionDecoder, make_pose_motion_source
+from generator.nft.motion import (
+    AssumedFpsDecoder,
+    LatentMotionDecoder,
+    VideoMotionDecoder,
+    make_pose_motion_source,
+)
 from generator.nft.plan import read_prompts
 from generator.nft.toy import TOY_EVAL_PROMPTS, TOY_PROMPTS, ToyMotionDecoder
 from generator.pipeline import latent_shape
@@ -51,13 +56,23 @@ def compute_dtype(config: NFTConfig, device: torch.device) -> torch.dtype:
     return torch.float32
 
 
+ADAPTER_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def adapter_dtype(config: NFTConfig) -> torch.dtype:
+    """dtype of the LoRA adapters, their optimizer states and the EMA (`model.adapter_dtype`)."""
+    return ADAPTER_DTYPES[config.model.adapter_dtype]
+
+
 def build_generator(config: NFTConfig, device: torch.device, dtype: torch.dtype) -> PeftModel:
-    """The frozen base model (checkpoint loaded) with a fresh trained LoRA adapter `default`."""
+    """The frozen base model (checkpoint loaded) with a fresh trained LoRA adapter `default`;
+    its config's block size is the sampler's (`sampling.num_frame_per_block`)."""
     m = config.model
     torch.manual_seed(m.init_seed)
     if m.kind == "full" and not m.base_model:
         raise ValueError("model.base_model (causal_forcing.pt) is required for kind 'full'")
     arch = tiny_model_config() if m.kind == "tiny" else CausalWanConfig.full_1_3b()
+    arch = replace(arch, num_frame_per_block=config.sampling.num_frame_per_block)
     with torch.device(device):
         model = CausalWanModel(arch)
     if m.base_model:
@@ -96,6 +111,8 @@ def build_components(config: NFTConfig, device: torch.device) -> Components:
         assert vae is not None
         motion = VideoMotionDecoder(vae, make_pose_motion_source(r.pose_backend, r.pose_options),
                                     s.fps)
+    if r.assume_fps is not None:
+        motion = AssumedFpsDecoder(motion, r.assume_fps)
     registry = RewardRegistry(r.weights, max_workers=r.max_workers)
     if r.motion_source == "toy" and s.prompt_file is None:
         train_prompts, eval_prompts = list(TOY_PROMPTS), list(TOY_EVAL_PROMPTS)

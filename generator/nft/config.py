@@ -38,6 +38,9 @@ class ModelConfig:
     attention_backend: str = "auto"  # "auto" | "sdpa" | "flex"
     text_cache_dir: str | None = None
     init_seed: int = 0  # random init of the tiny model and of the LoRA A matrices
+    # dtype of the LoRA adapters (`default`, `old`), hence of their AdamW states, and of the EMA;
+    # "bfloat16" is the published run's (peft 0.10 gave adapters the bf16 base's dtype)
+    adapter_dtype: str = "float32"  # "float32" | "bfloat16"
 
 
 @dataclass
@@ -54,7 +57,9 @@ class SamplingConfig:
     denoising_steps: tuple[float, ...] = (1000.0, 750.0, 500.0, 250.0)
     shift: float = 5.0
     warp: bool = True
-    num_frame_per_block: int = 3
+    num_frame_per_block: int = 3  # latent frames per block: the sampler's and the training mask's
+    # "group": every group its own prompt; "epoch": one prompt for the whole epoch (published)
+    prompt_mode: str = "group"
     prompt_file: str | None = "data/prompts/motionx_train.txt"
     eval_prompt_file: str | None = "data/prompts/motionx_test.txt"
 
@@ -82,6 +87,13 @@ class TrainingConfig:
     zero_advantages: bool = False  # control runs: every advantage is 0 (r = 0.5)
     invalid_policy: str = "drop"  # "drop" the clip from its group | "fixed" reward value
     invalid_reward: float = 0.0  # reward of an invalid clip under "fixed"
+    # training forward's mask: "block" = block-causal with sampling.num_frame_per_block frames
+    # per block (as the sampler); "frame" = frame-causal (the published training forward)
+    attention_mask: str = "block"
+    # "init": the EMA starts at the initial weights, update s uses the step count after it;
+    # "sync": at the first optimizer step the EMA is set to the weights and update s uses the
+    # step count before it (published)
+    ema_start: str = "init"
 
 
 @dataclass
@@ -93,6 +105,9 @@ class RewardConfig:
     pose_backend: str = "gvhmr"
     pose_options: dict[str, Any] = field(default_factory=dict)
     max_workers: int = 1
+    # frame rate the reward is told (None: the video's, sampling.fps); the published reward
+    # assumed 30 fps for its 16 fps videos
+    assume_fps: float | None = None
 
 
 @dataclass
@@ -186,6 +201,9 @@ class NFTConfig:
             raise ValueError("sampling.denoising_steps must be non-empty, got ()")
         if self.training.train_timesteps is not None and not self.training.train_timesteps:
             raise ValueError("training.train_timesteps must be None or non-empty, got ()")
+        fps = self.reward.assume_fps
+        if fps is not None and not fps > 0:
+            raise ValueError(f"reward.assume_fps must be None or > 0, got {fps}")
 
     def validate(self, world_size: int = 1) -> None:
         """Check the values and the batch layout for `world_size` processes; raise `ValueError`
@@ -216,12 +234,23 @@ class NFTConfig:
             "training.loss": (t.loss, ("x0", "adaptive")),
             "training.invalid_policy": (t.invalid_policy, ("drop", "fixed")),
             "reward.motion_source": (self.reward.motion_source, ("pose", "toy")),
+            "model.adapter_dtype": (self.model.adapter_dtype, ("float32", "bfloat16")),
+            "sampling.prompt_mode": (s.prompt_mode, ("group", "epoch")),
+            "training.attention_mask": (t.attention_mask, ("block", "frame")),
+            "training.ema_start": (t.ema_start, ("init", "sync")),
         }
         for key, (value, allowed) in choices.items():
             if value not in allowed:
                 raise ValueError(f"{key} = {value!r}; choose one of {', '.join(allowed)}")
         if not 0.0 < t.beta:
             raise ValueError(f"training.beta must be > 0, got {t.beta}")
+
+    def training_block_size(self) -> int:
+        """Latent frames per block of the training forward's mask: the sampler's block size
+        (`sampling.num_frame_per_block`), or 1 under `training.attention_mask="frame"`."""
+        if self.training.attention_mask == "frame":
+            return 1
+        return self.sampling.num_frame_per_block
 
     def micro_batches_per_epoch(self, world_size: int) -> int:
         """Training micro-batches each rank runs per epoch."""

@@ -5,7 +5,9 @@
   rate 0.001, max 0.5, start 0).
 - EMA of the trained weights, after each optimizer step s:
   ema <- ema + (1 - d) (param - ema) with d = min((1 + s) / (10 + s), max_decay) (max 0.9).
-  The EMA weights are the ones evaluated and saved for inference.
+  The EMA weights are the ones evaluated and saved for inference. The trainer chooses s and
+  the start (`training.ema_start`): "init" starts from the initial weights with s counted after
+  the step; "sync" (published) copies the weights at the first step, s counted before it.
 """
 
 from __future__ import annotations
@@ -30,20 +32,28 @@ def ema_decay(step: int, cap: float = 0.9) -> float:
 
 
 class ParameterEMA:
-    """Float32 exponential moving average of named parameters (same device as the parameters)."""
+    """Exponential moving average of named parameters, kept in `dtype` (float32 by default;
+    the published run kept it in the adapters' bf16) on the parameters' device."""
 
-    def __init__(self, params: Mapping[str, nn.Parameter], cap: float = 0.9) -> None:
+    def __init__(self, params: Mapping[str, nn.Parameter], cap: float = 0.9,
+                 dtype: torch.dtype = torch.float32) -> None:
         self.cap = cap
-        self.shadow = {k: p.detach().float().clone() for k, p in params.items()}
+        self.shadow = {k: p.detach().to(dtype).clone() for k, p in params.items()}
 
     @torch.no_grad()
     def step(self, params: Mapping[str, nn.Parameter], step: int) -> float:
-        """Move the average toward `params`; returns the decay used."""
+        """Move the average toward `params` (arithmetic in the EMA's dtype); returns the decay."""
         decay = ema_decay(step, self.cap)
         for name, param in params.items():
             shadow = self.shadow[name]
-            shadow.add_(param.detach().float() - shadow, alpha=1.0 - decay)
+            shadow.add_(param.detach().to(shadow.dtype) - shadow, alpha=1.0 - decay)
         return decay
+
+    @torch.no_grad()
+    def sync(self, params: Mapping[str, nn.Parameter]) -> None:
+        """Set the averages to the current `params`."""
+        for name, param in params.items():
+            self.shadow[name].copy_(param.detach())
 
     @contextmanager
     def swapped_in(self, params: Mapping[str, nn.Parameter]) -> Iterator[None]:

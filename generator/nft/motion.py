@@ -69,6 +69,26 @@ class VideoMotionDecoder:
         return motion
 
 
+class AssumedFpsDecoder:
+    """A `LatentMotionDecoder` whose batches tell the reward a fixed frame rate (`fps`) instead
+    of the one the motion was made at; the frames are unchanged. The published reward judged
+    16 fps videos as 30 fps (`reward.assume_fps=30`)."""
+
+    def __init__(self, inner: LatentMotionDecoder, fps: float) -> None:
+        self.inner = inner
+        self.fps = float(fps)
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """The inner decoder's phase timings of its last call."""
+        return getattr(self.inner, "timings", {})
+
+    def __call__(self, latents: torch.Tensor) -> MotionBatch:
+        motion = self.inner(latents)
+        motion.fps = self.fps
+        return motion
+
+
 class PoseMotionSource:
     """Adapter from a `bridge.pose` estimator (videos -> `PoseResult`) to a `MotionSource`.
 

@@ -2,7 +2,8 @@
 
 An epoch has G groups of K clips: global clip index i in [0, G K) belongs to group i // K.
 Every group gets its own prompt, drawn without replacement per epoch (a new permutation of the
-prompt list each epoch). Rank r's sampling batch j holds the clips
+prompt list each epoch); with `prompt_mode="epoch"` (the published sampler) the whole epoch
+shares one prompt and forms one advantage group. Rank r's sampling batch j holds the clips
 [(j W + r) b, (j W + r + 1) b) for W ranks and b clips per batch. Every random number of clip i
 comes from a generator seeded by (seed, epoch, i, purpose), so a clip is the same whatever the
 number of ranks or the batch it lands in, and an epoch replays identically after a resume.
@@ -42,6 +43,15 @@ def epoch_prompts(num_prompts: int, groups: int, seed: int, epoch: int) -> list[
     return order[:groups]
 
 
+def published_epoch_prompt(num_prompts: int, seed: int, epoch: int) -> int:
+    """The one prompt of an epoch as the published sampler draws it: the first element of
+    `torch.randperm(num_prompts)` with a generator seeded by seed + epoch."""
+    if num_prompts < 1:
+        raise ValueError("the prompt list is empty")
+    gen = torch.Generator().manual_seed(seed + epoch)
+    return int(torch.randperm(num_prompts, generator=gen)[0])
+
+
 @dataclass(frozen=True)
 class EpochPlan:
     """Layout of one epoch's rollouts for one rank."""
@@ -53,6 +63,7 @@ class EpochPlan:
     rank: int
     world_size: int
     prompt_of_group: tuple[int, ...]
+    shared_prompt: bool = False  # one prompt for the whole epoch (prompt_mode "epoch")
 
     @property
     def total(self) -> int:
@@ -81,6 +92,13 @@ class EpochPlan:
         """Index into the prompt list of a global clip index."""
         return self.prompt_of_group[self.group_of(index)]
 
+    def advantage_groups(self, indices: torch.Tensor) -> torch.Tensor:
+        """Advantage group of each global clip index (int64 tensor): its prompt group, or 0 for
+        every clip when the epoch shares one prompt (the published tracker groups by prompt)."""
+        if self.shared_prompt:
+            return torch.zeros_like(indices)
+        return indices // self.group_size
+
 
 def make_plan(
     epoch: int,
@@ -92,14 +110,22 @@ def make_plan(
     seed: int,
     rank: int = 0,
     world_size: int = 1,
+    prompt_mode: str = "group",
 ) -> EpochPlan:
-    """The plan of `epoch` for `rank` of `world_size`."""
+    """The plan of `epoch` for `rank` of `world_size`; `prompt_mode` "group" (a prompt per
+    group) or "epoch" (one prompt per epoch, as published)."""
     if (groups * group_size) % (world_size * batch_size):
         raise ValueError(
             f"{groups} x {group_size} clips do not split into {world_size} ranks x {batch_size}"
         )
-    prompts = tuple(epoch_prompts(num_prompts, groups, seed, epoch))
-    return EpochPlan(epoch, groups, group_size, batch_size, rank, world_size, prompts)
+    if prompt_mode == "group":
+        prompts = tuple(epoch_prompts(num_prompts, groups, seed, epoch))
+    elif prompt_mode == "epoch":
+        prompts = (published_epoch_prompt(num_prompts, seed, epoch),) * groups
+    else:
+        raise ValueError(f"unknown prompt_mode {prompt_mode!r}; use 'group' or 'epoch'")
+    return EpochPlan(epoch, groups, group_size, batch_size, rank, world_size, prompts,
+                     shared_prompt=prompt_mode == "epoch")
 
 
 def read_prompts(path: str | None, what: str) -> list[str]:

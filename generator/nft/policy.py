@@ -10,22 +10,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import torch
 from peft import PeftModel
 from torch import nn
 
-from generator.lora import adapter_parameters, add_adapter_copy, blend_adapter
+from generator.lora import adapter_parameters, add_adapter_copy, blend_adapter, cast_adapter
 
 TRAINED = "default"
 OLD = "old"
 
 
 class PolicySet:
-    """Adapter bookkeeping around a `PeftModel` whose `default` adapter is trained."""
+    """Adapter bookkeeping around a `PeftModel` whose `default` adapter is trained.
 
-    def __init__(self, model: PeftModel) -> None:
+    `dtype`, when given, is the dtype both adapters are stored in (the optimizer's states follow
+    the trained one's); None keeps what PEFT made."""
+
+    def __init__(self, model: PeftModel, dtype: torch.dtype | None = None) -> None:
         self.model = model
         if OLD not in model.peft_config:
             add_adapter_copy(model, TRAINED, OLD)
+        if dtype is not None:
+            for name in (TRAINED, OLD):
+                cast_adapter(model, name, dtype)
         for name, param in model.named_parameters():
             param.requires_grad_(f".{TRAINED}." in name and ("lora_A" in name or "lora_B" in name))
         self.trained = adapter_parameters(model, TRAINED)

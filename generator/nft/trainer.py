@@ -38,7 +38,7 @@ from generator.nft.checkpointing import (
     resume_candidates,
     save_checkpoint,
 )
-from generator.nft.components import Components, build_components
+from generator.nft.components import Components, adapter_dtype, build_components
 from generator.nft.config import NFTConfig
 from generator.nft.ema import ParameterEMA, old_decay
 from generator.nft.loss import nft_loss
@@ -82,7 +82,8 @@ class NFTTrainer:
         self.device = self.info.device()
         self.parts = components or build_components(config, self.device)
         self.hooks = hooks
-        self.policy = PolicySet(self.parts.model)
+        dtype = adapter_dtype(config)
+        self.policy = PolicySet(self.parts.model, dtype=dtype)
         self.model = self.parts.model
         self.ddp: torch.nn.Module = self.model
         if dist.active():
@@ -92,10 +93,11 @@ class NFTTrainer:
         self.optimizer = torch.optim.AdamW(list(self.policy.trained.values()),
                                            lr=t.learning_rate, betas=t.betas,
                                            weight_decay=t.weight_decay, eps=t.eps)
-        self.ema = ParameterEMA(self.policy.trained, t.ema_max_decay)
+        self.ema = ParameterEMA(self.policy.trained, t.ema_max_decay, dtype=dtype)
         s = config.sampling
         self.sampler_config = SamplerConfig(tuple(s.denoising_steps), s.shift, s.warp,
                                             s.num_frame_per_block)
+        self.train_block = config.training_block_size()  # the training forward's mask
         self.sampler = CausalSampler(self.model, self.sampler_config)
         levels = t.train_timesteps or tuple(self.sampler_config.timesteps().tolist())
         self.train_levels = torch.tensor([float(v) for v in levels], dtype=torch.float32)
@@ -124,7 +126,8 @@ class NFTTrainer:
         return make_plan(epoch, num_prompts=len(self.parts.train_prompts),
                          groups=s.groups_per_epoch, group_size=s.videos_per_prompt,
                          batch_size=s.batch_size, seed=self.config.run.seed,
-                         rank=self.info.rank, world_size=self.info.world_size)
+                         rank=self.info.rank, world_size=self.info.world_size,
+                         prompt_mode=s.prompt_mode)
 
     def _sample(self, indices: list[int], prompts: list[str], epoch: int, purpose: str,
                 timer: PhaseTimer) -> torch.Tensor:
@@ -194,7 +197,7 @@ class NFTTrainer:
         if not torch.equal(g_idx, torch.arange(plan.total)):
             raise RuntimeError("gathered rollouts do not cover the epoch's clips exactly once")
         t = self.config.training
-        groups = g_idx // plan.group_size
+        groups = plan.advantage_groups(g_idx)
         full = compute_advantages(gathered[:, 1], gathered[:, 2] > 0.5, groups,
                                   adv_clip_max=t.adv_clip_max, policy=t.invalid_policy,
                                   fixed_value=t.invalid_reward, zero=t.zero_advantages)
@@ -216,6 +219,25 @@ class NFTTrainer:
         t = torch.stack(levels).to(self.device)
         noise = torch.stack(noises).to(self.device)
         return t, add_noise(x0, noise, t)
+
+    def _predict(self, model: torch.nn.Module, x_t: torch.Tensor, levels: torch.Tensor,
+                 context: torch.Tensor) -> torch.Tensor:
+        """x0-prediction of a full training sequence under the training mask."""
+        return predict_x0(model, x_t, levels, context, frames_per_block=self.train_block)
+
+    def _count_step(self) -> float:
+        """After an optimizer step: count it and update the EMA; returns the EMA decay.
+
+        `ema_start="init"`: update with the step count after this step. `"sync"` (published):
+        the first step sets the EMA to the weights, updates use the count before the step."""
+        if self.config.training.ema_start == "sync":
+            if self.global_step == 0:
+                self.ema.sync(self.policy.trained)
+            decay = self.ema.step(self.policy.trained, self.global_step)
+            self.global_step += 1
+            return decay
+        self.global_step += 1
+        return self.ema.step(self.policy.trained, self.global_step)
 
     def train(self, plan: EpochPlan, rollouts: Rollouts, adv: Advantages,
               timer: PhaseTimer) -> dict[str, float]:
@@ -239,15 +261,15 @@ class NFTTrainer:
             with timer("train_old_ref"), torch.no_grad(), self._autocast():
                 context = self._context(prompts)
                 with self.policy.use_old() as model:
-                    old = predict_x0(model, x_t, levels, context)
+                    old = self._predict(model, x_t, levels, context)
                 with self.policy.use_reference() as model:
-                    ref = predict_x0(model, x_t, levels, context)
+                    ref = self._predict(model, x_t, levels, context)
             boundary = (m + 1) % accum == 0
             no_sync = (self.ddp.no_sync() if dist.active() and not boundary
                        else contextlib.nullcontext())
             with timer("train_forward_backward"), no_sync:
                 with self._autocast():
-                    cur = predict_x0(self.ddp, x_t, levels, context)
+                    cur = self._predict(self.ddp, x_t, levels, context)
                 terms = nft_loss(x0, old, cur, ref, r, weight, beta=t.beta,
                                  kl_weight=t.kl_weight, variant=t.loss,
                                  adv_clip_max=t.adv_clip_max)
@@ -261,9 +283,7 @@ class NFTTrainer:
                     norm = torch.nn.utils.clip_grad_norm_(params, t.max_grad_norm)
                     if torch.isfinite(norm):
                         self.optimizer.step()
-                        self.global_step += 1
-                        sums["train/ema_decay"] += self.ema.step(self.policy.trained,
-                                                                 self.global_step)
+                        sums["train/ema_decay"] += self._count_step()
                         steps += 1
                     else:
                         skipped += 1

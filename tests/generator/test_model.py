@@ -84,6 +84,26 @@ def test_later_frames_do_not_change_earlier_blocks(tiny_model, text_context) -> 
     assert (a[:, :, 3:] - b[:, :, 3:]).abs().max() > 1e-2
 
 
+def test_frames_per_block_sets_the_mask_of_a_full_pass(tiny_model, text_context) -> None:
+    """frames_per_block overrides the config's block size: 1 is frame-causal (frame 0 ignores
+    frames 1-2), 3 the config's own block (frame 0 sees its whole block)."""
+    x, t = _noisy_inputs(tiny_model.config)
+    y = x.clone()
+    y[:, :, 1:3] += 1.0  # change frames 1 and 2, inside the first 3-frame block
+    with torch.no_grad():
+        frame_a = tiny_model(x, t, text_context, frames_per_block=1)
+        frame_b = tiny_model(y, t, text_context, frames_per_block=1)
+        block_a = tiny_model(x, t, text_context, frames_per_block=3)
+        block_b = tiny_model(y, t, text_context, frames_per_block=3)
+        default = tiny_model(x, t, text_context)
+    assert tiny_model.config.num_frame_per_block == 3 and torch.equal(block_a, default)
+    assert torch.allclose(frame_a[:, :, :1], frame_b[:, :, :1], atol=1e-6)
+    assert (block_a[:, :, :1] - block_b[:, :, :1]).abs().max() > 1e-2
+    assert (frame_a - block_a).abs().max() > 1e-2
+    with pytest.raises(ValueError, match="frames_per_block"):
+        tiny_model(x, t, text_context, frames_per_block=0)
+
+
 def test_scalar_timesteps_equal_per_frame_timesteps(tiny_model, text_context) -> None:
     x, _ = _noisy_inputs(tiny_model.config)
     with torch.no_grad():

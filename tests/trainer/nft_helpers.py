@@ -9,11 +9,12 @@ from generator.nft.config import NFTConfig, load_config
 TOY = "configs/nft_causal_forcing.py:tiny_cpu_toy"
 
 
-def toy_config(output_dir: Path, *overrides: str) -> NFTConfig:
-    """The tiny CPU toy config writing to `output_dir`, quiet, with `overrides`."""
+def toy_config(output_dir: Path, *overrides: str, entry: str = TOY) -> NFTConfig:
+    """The tiny CPU toy config (or another `entry`) writing to `output_dir`, quiet, with
+    `overrides`."""
     base = [f"run.output_dir={output_dir}", "run.tensorboard=False", "run.progress=False",
             "run.eval_every=0", "run.save_every=0"]
-    return load_config(TOY, [*base, *overrides])
+    return load_config(entry, [*base, *overrides])
 
 
 def make_trainer(config: NFTConfig, registry=None, hooks=None):  # noqa: ANN001, ANN201
