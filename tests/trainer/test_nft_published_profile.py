@@ -199,3 +199,21 @@ def test_bf16_adapters_leave_most_lora_a_entries_unchanged_at_lr_1e_5():
     bf16 ulp for |A| above about 4e-3, so those entries never move."""
     assert _changed_lora_a(torch.float32) > 0.99
     assert _changed_lora_a(torch.bfloat16) < 0.2
+
+
+def test_bf16_profile_checkpoint_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """bf16 adapters, old adapter, EMA and AdamW moments come back bit-identical, still bf16."""
+    run = _one_epoch("tiny_cpu_toy_published", tmp_path, monkeypatch, "run.save_every=1")
+    saved = run["trainer"]
+    config = toy_config(tmp_path, "run.num_epochs=1", entry=f"{CONFIGS}:tiny_cpu_toy_published")
+    loaded = make_trainer(config, registry=saved.parts.registry)
+    assert loaded.resume("auto") is not None and loaded.global_step == 1
+    for attr in ("trained", "old"):
+        ours, theirs = getattr(saved.policy, attr), getattr(loaded.policy, attr)
+        assert all(theirs[k].dtype == torch.bfloat16 and torch.equal(theirs[k], v)
+                   for k, v in ours.items())
+    assert all(torch.equal(loaded.ema.shadow[k], v) for k, v in saved.ema.shadow.items())
+    first = next(iter(loaded.policy.trained.values()))
+    state = loaded.optimizer.state[first]["exp_avg"]
+    reference = saved.optimizer.state[next(iter(saved.policy.trained.values()))]["exp_avg"]
+    assert state.dtype == torch.bfloat16 and torch.equal(state, reference)
