@@ -98,6 +98,9 @@ class NFTTrainer:
         self.sampler_config = SamplerConfig(tuple(s.denoising_steps), s.shift, s.warp,
                                             s.num_frame_per_block)
         self.train_block = config.training_block_size()  # the training forward's mask
+        if self.info.is_main:
+            log.info("training mask: %d latent frame(s) per block; sampler: %d per block",
+                     self.train_block, s.num_frame_per_block)
         self.sampler = CausalSampler(self.model, self.sampler_config)
         levels = t.train_timesteps or tuple(self.sampler_config.timesteps().tolist())
         self.train_levels = torch.tensor([float(v) for v in levels], dtype=torch.float32)
