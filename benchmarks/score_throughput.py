@@ -268,7 +268,11 @@ def main() -> None:
                              "(default: %(default)s)")
     parser.add_argument("--skip", default="",
                         help="comma list of rows to skip: a, b (the pool rows b and b0), b1 "
-                             "(one-process row and single-core physics rates), c, d")
+                             "(one-process row and single-core physics rates), c, d; checks "
+                             "(the GPU DLPack and agreement checks)")
+    parser.add_argument("--pairs", default="",
+                        help="(d) only at these BxT pairs, comma list such as 1024x45,4096x120 "
+                             "(default: every --batches x --frames)")
     parser.add_argument("--profile", default=None, metavar="DIR",
                         help="write a jax.profiler trace of the GPU scorer to DIR and add the "
                              "compiled cost analysis to the JSON")
@@ -276,6 +280,10 @@ def main() -> None:
                         help="JSON output path (default: %(default)s)")
     args = parser.parse_args()
     skip = set(args.skip.split(","))
+    pairs = {tuple(int(v) for v in p.split("x")) for p in args.pairs.split(",") if p.strip()}
+    if pairs:  # every pair's B and T are run
+        args.batches = ",".join(str(b) for b in sorted({b for b, _ in pairs}))
+        args.frames = ",".join(str(t) for t in sorted({t for _, t in pairs}))
     has_gpu = any(d.platform == "gpu" for d in jax.devices())
     rows, extra = [], {}
     frames = _ints(args.frames)
@@ -307,16 +315,18 @@ def main() -> None:
                 rows.append(bench_jax(b, t, "cpu", args.preset, max(2, args.repeats // 5)))
         if "d" not in skip and has_gpu:
             for b in _ints(args.batches):
+                if pairs and (b, t) not in pairs:
+                    continue
                 rows.append(bench_jax(b, t, "gpu", args.preset, args.repeats))
         for r in rows:
             print(json.dumps(r), flush=True)
     if pool is not None:
         pool.close()
-    if has_gpu:
+    if has_gpu and "checks" not in skip:
         extra["dlpack"] = dlpack_gpu_check()
         extra["agreement"] = agreement(args.preset, "gpu")
-        if args.profile:
-            extra["profile"] = profile(args.preset, 1024, 45, args.profile)
+    if has_gpu and args.profile:
+        extra["profile"] = profile(args.preset, 1024, 45, args.profile)
     env = {"device": str(jax.devices()[0].device_kind) if has_gpu else platform.processor(),
            "jax": jax.__version__, "torch": torch.__version__,
            "mujoco": __import__("mujoco").__version__, "cpus": os.cpu_count(),

@@ -7,9 +7,9 @@ from functools import lru_cache
 import jax
 
 from physics_jax.jax_setup import configure_jax, jax_device
-from physics_jax.motion.batch import pad_batch
+from physics_jax.motion.batch import describe_clip, pad_batch
 from physics_jax.motion.clip import SmplClip
-from physics_jax.pipeline import BatchScorer, ScorerConfig
+from physics_jax.pipeline import BatchScorer, ScorerConfig, plan_batches, rejected_row
 from physics_jax.results import clip_results
 
 
@@ -29,19 +29,23 @@ def score_clips(clips: list[SmplClip], preset: str = "v2", device: str | None = 
     `body_pose`, `transl`, `fps`, optional `betas`, `source`); anything else is an invalid row.
 
     Clips are padded to (B, T) buckets (B a power of two, T from `T_BUCKETS`) so that runs
-    compile a handful of times.
+    compile a handful of times; a clip longer than `pipeline.LONG_CLIP_FRAMES` is scored in a
+    batch of its own, and one longer than the device accepts (`pipeline.max_clip_frames`) comes
+    back invalid with a reason (`pipeline.plan_batches`).
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     scorer = get_scorer(preset, dtype)
     dev = jax_device(device)
-    rows: list[dict] = []
-    for start in range(0, len(clips), batch_size):
-        batch = pad_batch(clips[start:start + batch_size], bucket=True)
+    batches, rejected = plan_batches([describe_clip(c)[0] for c in clips], batch_size,
+                                     scorer.max_frames(dev))
+    rows = {i: rejected_row(clips[i], preset, reason) for i, reason in rejected.items()}
+    for idx in batches:
+        batch = pad_batch([clips[i] for i in idx], bucket=True)
         with jax.default_device(dev):
             out = scorer(batch.global_orient, batch.body_pose, batch.transl, batch.lengths,
                          batch.fps)
         out = jax.device_get(out)
-        rows.extend(clip_results(out, preset, batch.source, batch.clip_fps, batch.frames,
-                                 batch.valid, batch.reason))
-    return rows
+        rows.update(zip(idx, clip_results(out, preset, batch.source, batch.clip_fps,
+                                          batch.frames, batch.valid, batch.reason), strict=True))
+    return [rows[i] for i in range(len(clips))]

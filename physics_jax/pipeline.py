@@ -3,13 +3,25 @@
 Everything between the input arrays and the per-clip scores is pure JAX: retargeting, finite
 differences, MJX kinematics and inverse dynamics over flat frame chunks, and the preset's
 sub-scores vmapped over clips. No Python loop over clips or frames.
+
+Long clips. Memory and time grow linearly in a clip's frames T (the windowed terms are banded
+products, `kernels.window`; the per-frame physics of a clip longer than `ScorerConfig.chunk`
+frames runs `chunk` frames at a time). A clip is scored whole (its floor, slip and effort are
+medians over the whole clip, so it cannot be cut into independent pieces), so one clip must fit
+in memory: `max_clip_frames(device)` is the longest clip a device accepts, `MAX_CLIP_FRAMES`
+frames or what `DEVICE_MEMORY_SHARE` of the device's memory holds at `CLIP_BYTES_PER_FRAME`,
+whichever is smaller. `plan_batches` scores clips longer than `LONG_CLIP_FRAMES` in batches of
+their own (so they do not pad the others) and rejects longer ones with a reason; the packed
+entry points (`BatchScorer.packed`, `packed_buffer`) mark such clips invalid.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -22,6 +34,7 @@ from physics_jax.kernels.finite_diff import published_qvel_qacc, rotation_qvel_q
 from physics_jax.kernels.masked import frame_mask, masked_min
 from physics_jax.kernels.retarget import smpl_to_qpos
 from physics_jax.kernels.self_collision import pose_penetration
+from physics_jax.motion.batch import T_BUCKETS, clip_source, describe_clip
 from physics_jax.motion.clip import MIN_FRAMES
 from physics_jax.presets import phymotion as phymotion_preset
 from physics_jax.presets import v2 as v2_preset
@@ -30,19 +43,93 @@ from physics_jax.presets.kinematic import kinematic_axis
 PRESETS = ("v2", "phymotion")
 FOOT_IDX = np.array([BONE_NAMES.index(n) for n in FOOT_BONES])
 FRAME_WIDTH = 75  # floats per frame in `BatchScorer.packed_buffer`: orient, body pose, transl
+MAX_CLIP_FRAMES = 1 << 19
+"""Longest clip scored on any device (frames): 524,288, 4.9 h at 30 fps."""
+CLIP_BYTES_PER_FRAME = {"float32": 16_000, "float64": 32_000}
+"""Peak memory of scoring one long clip, bytes per frame, rounded up from
+`benchmarks/long_clips.py` (CPU, T = 10,000 and 100,000; see benchmarks/RESULTS.md)."""
+DEVICE_MEMORY_SHARE = 0.25
+"""Share of a device's memory one clip may take (the rest: other clips, the caller, XLA)."""
+LONG_CLIP_FRAMES = T_BUCKETS[-1]
+"""Clips longer than this (frames) are scored in batches of their own (`plan_batches`)."""
+
+
+def device_memory_bytes(device) -> int:
+    """Memory (bytes) of a jax.Device: the allocator's limit on an accelerator, else the host's
+    physical memory (or its cgroup limit, if lower)."""
+    stats = device.memory_stats() if hasattr(device, "memory_stats") else None
+    if stats and stats.get("bytes_limit"):
+        return int(stats["bytes_limit"])
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                total = min(total, int(f.read().strip()))
+        except (OSError, ValueError):  # absent, or "max"
+            continue
+    return total
+
+
+@lru_cache(maxsize=16)
+def _device_clip_frames(device, dtype: str) -> int:
+    return int(DEVICE_MEMORY_SHARE * device_memory_bytes(device)
+               // CLIP_BYTES_PER_FRAME.get(dtype, CLIP_BYTES_PER_FRAME["float64"]))
+
+
+def max_clip_frames(device=None, dtype: str = "float32") -> int:
+    """Longest clip (frames) scored on `device` (a jax.Device or platform name; None: JAX's
+    default device): `MAX_CLIP_FRAMES`, or the frames `DEVICE_MEMORY_SHARE` of its memory
+    holds at `CLIP_BYTES_PER_FRAME[dtype]`, whichever is smaller."""
+    if device is None:
+        device = jax.config.jax_default_device or jax.devices()[0]
+    if isinstance(device, str):
+        device = jax.devices(device)[0]
+    return max(MIN_FRAMES, min(MAX_CLIP_FRAMES, _device_clip_frames(device, str(dtype))))
+
+
+def too_long_reason(frames: int, limit: int) -> str:
+    """The `reason` of a clip longer than `limit` frames."""
+    return (f"frames: {frames} frames; at most {limit} per clip on this device "
+            f"(longer clips do not fit in its memory; split the clip)")
+
+
+def plan_batches(frames: Sequence[int], batch_size: int, limit: int
+                 ) -> tuple[list[list[int]], dict[int, str]]:
+    """Clip lengths (frames) -> (batches of clip indices, {index: reason} of rejected clips).
+    Clips up to `LONG_CLIP_FRAMES` keep their order, `batch_size` per batch; longer ones are
+    scored one per batch, so that padding never makes a short clip cost a long one's memory;
+    clips longer than `limit` are rejected (`too_long_reason`)."""
+    rejected = {i: too_long_reason(n, limit) for i, n in enumerate(frames) if n > limit}
+    short = [i for i, n in enumerate(frames) if n <= LONG_CLIP_FRAMES and i not in rejected]
+    long = [[i] for i, n in enumerate(frames) if n > LONG_CLIP_FRAMES and i not in rejected]
+    size = max(1, batch_size)
+    return [short[k:k + size] for k in range(0, len(short), size)] + long, rejected
+
+
+def rejected_row(clip, preset: str, reason: str) -> dict:
+    """The result row (`results.clip_results` schema) of a clip that was not scored: its
+    source, the frames and fps it states, `valid: false` and `reason`."""
+    frames, fps = describe_clip(clip)
+    return {"file": clip_source(clip), "preset": preset,
+            "fps": fps if np.isfinite(fps) else None, "frames": int(frames), "valid": False,
+            "reason": reason, "kinematic_source": "humanoid", "kinematic": {"score": None},
+            "contact": {"score": None}, "dynamic": {"score": None}, "reward": None}
 
 
 @dataclass(frozen=True)
 class ScorerConfig:
     """preset: "v2" | "phymotion"; chunk: at most this many frames (clips x frames) are scored
     at once, larger batches run as a sequence of such chunks (bounds memory for any batch; the
-    default keeps 1024 clips of 48 frames to two chunks, within 4 KiB per frame);
-    dynamics: "lean" (fused Newton-Euler) or "mjx" (MJX's smooth pipeline), same results."""
+    default keeps 1024 clips of 48 frames to two chunks, within 4 KiB per frame; a clip longer
+    than it runs its per-frame physics in chunks of this many frames and its scores whole);
+    dynamics: "lean" (fused Newton-Euler) or "mjx" (MJX's smooth pipeline), same results;
+    max_frames: longest clip accepted (frames), None: `max_clip_frames` of the device."""
 
     preset: str = "v2"
     dtype: str = "float32"
     chunk: int = 32768
     dynamics: str = "lean"
+    max_frames: int | None = None
 
     def __post_init__(self):
         if self.preset not in PRESETS:
@@ -51,6 +138,8 @@ class ScorerConfig:
             raise ValueError(f"unknown dynamics {self.dynamics!r}; choose one of {BACKENDS}")
         if self.chunk < 1:
             raise ValueError(f"chunk must be a positive number of frames, got {self.chunk}")
+        if self.max_frames is not None and self.max_frames < MIN_FRAMES:
+            raise ValueError(f"max_frames must be at least {MIN_FRAMES}, got {self.max_frames}")
 
 
 class BatchScorer:
@@ -75,6 +164,13 @@ class BatchScorer:
         """How many (B, T) shapes have been traced and compiled so far."""
         return self._compiles
 
+    def max_frames(self, device=None) -> int:
+        """Longest clip (frames) this scorer accepts on `device` (None: JAX's default device):
+        `config.max_frames`, else `max_clip_frames`."""
+        if self.config.max_frames is not None:
+            return self.config.max_frames
+        return max_clip_frames(device, self.config.dtype)
+
     def clips_per_chunk(self, clips: int, frames: int) -> int:
         """Clips scored together so that one chunk holds at most `config.chunk` frames."""
         n_chunks = -(-clips * frames // self.config.chunk)
@@ -92,7 +188,9 @@ class BatchScorer:
         """As `__call__` on possibly invalid input, flattened for a zero-copy hand-off:
         (keys, (K, B) array). Rows: `reward`, `<axis>`, `<axis>/<term>`, `<axis>/<term>/value`,
         last `valid` (1.0 / 0.0). A clip with a non-finite value in its first `lengths` frames,
-        fewer than 3 frames or a bad fps is invalid: its rows are 0 and it cannot affect others."""
+        fewer than 3 frames, more than `max_frames()` or a bad fps is invalid: its rows are 0 and
+        it cannot affect others (a batch padded past `max_frames()` is scored on its first
+        `max_frames()` frames, which hold every valid clip)."""
         out = self._jit_packed(global_orient, body_pose, transl, lengths, fps)
         return self.packed_keys, out
 
@@ -112,10 +210,17 @@ class BatchScorer:
 
     def _packed(self, global_orient, body_pose, transl, lengths, fps):
         b, t = transl.shape[:2]
+        limit = self.max_frames()
+        too_long = lengths > t
+        if t > limit:  # no valid clip reaches past `limit`: score the first `limit` frames
+            too_long = lengths > limit
+            t = limit
+            global_orient, body_pose, transl = (x[:, :t] for x in (global_orient, body_pose,
+                                                                     transl))
         inside = jnp.arange(t)[None, :] < lengths[:, None]
         finite = (jnp.isfinite(global_orient).all(-1) & jnp.isfinite(transl).all(-1)
                   & jnp.isfinite(body_pose).all((-1, -2)))
-        valid = ((finite | ~inside).all(1) & (lengths >= MIN_FRAMES) & (lengths <= t)
+        valid = ((finite | ~inside).all(1) & (lengths >= MIN_FRAMES) & ~too_long
                  & jnp.isfinite(fps) & (fps > 0))
         go = jnp.where(valid[:, None, None], global_orient, 0.0)
         bp = jnp.where(valid[:, None, None, None], body_pose, 0.0)
@@ -169,23 +274,36 @@ class BatchScorer:
         # qvel are freed as soon as the kinematics have read them
         joint_vel, root = jax.lax.optimization_barrier(
             (qvel[:, self.layout.joint_dof_adr], qpos_n[:, 0:3]))
-        state = self.kernel.frames(qpos_n, qvel, qacc)
-        bodies = self.layout.bone_body_ids
-        pos, quat = state.xpos[:, bodies], state.xquat[:, bodies]
-        frames = {
-            "self_penetration": pose_penetration(pos, quat),
-            "bodies_pos": pos, "bodies_quat": quat,
-            "foot_pos": state.foot_pos, "foot_mat": state.foot_mat, "com": state.com,
-            "root_force": state.qfrc[:, 0:3], "root_torque": state.qfrc[:, 3:6],
-            "joint_frc": state.qfrc[:, self.layout.joint_dof_adr],
-            "joint_vel": joint_vel, "root": root,
-        }
+        chunk = self.config.chunk
+        if n <= chunk:
+            frames = self._frame_physics(qpos_n, qvel, qacc)
+        else:  # a clip longer than a chunk: its per-frame physics `chunk` frames at a time
+            m = -(-n // chunk)
+            parts = [jnp.pad(x, ((0, m * chunk - n),) + ((0, 0),) * (x.ndim - 1), mode="edge")
+                     .reshape((m, chunk) + x.shape[1:]) for x in (qpos_n, qvel, qacc)]
+            out = jax.lax.map(lambda a: self._frame_physics(*a), parts)
+            frames = {k: v.reshape((m * chunk,) + v.shape[2:])[:n] for k, v in out.items()}
+        frames.update(joint_vel=joint_vel, root=root)
         # every per-frame quantity is complete before the per-clip scores start, so that no
         # intermediate of the kinematics, dynamics or self-penetration stays alive through them
         frames = jax.lax.optimization_barrier(frames)
         per_clip = {k: v.reshape((b, t) + v.shape[1:]) for k, v in frames.items()}
         per_clip["qpos"] = qpos
         return per_clip
+
+    def _frame_physics(self, qpos, qvel, qacc) -> dict:
+        """Flat frames (N, ...) -> {name: (N, ...)}: body poses (SMPL bone order), foot boxes,
+        com, root force and torque, joint forces, deepest self-penetration."""
+        state = self.kernel.frames(qpos, qvel, qacc)
+        bodies = self.layout.bone_body_ids
+        pos, quat = state.xpos[:, bodies], state.xquat[:, bodies]
+        return {
+            "self_penetration": pose_penetration(pos, quat),
+            "bodies_pos": pos, "bodies_quat": quat,
+            "foot_pos": state.foot_pos, "foot_mat": state.foot_mat, "com": state.com,
+            "root_force": state.qfrc[:, 0:3], "root_torque": state.qfrc[:, 3:6],
+            "joint_frc": state.qfrc[:, self.layout.joint_dof_adr],
+        }
 
     def _clip(self, c: dict, length, dt) -> dict:
         t_max = c["com"].shape[0]

@@ -57,7 +57,9 @@ Clip values (what the JSON reports) and their constants (units; reason):
 - balance (m): support-weighted mean over frames of how far the centroidal moment pivot (where
   the line of the required external force through the centre of mass meets the floor,
   `centroidal_moment_pivot`) lies outside the support polygon, both averaged over
-  `BALANCE_WINDOW_S` 0.5 s (about a step). The centre of pressure must lie at that pivot unless
+  `BALANCE_WINDOW_S` 0.5 s (about a step; a Gaussian window truncated at `BALANCE_TAPS` frames
+  each side, summed as a banded product, `kernels.window.window_sum`: time and memory linear
+  in the clip's frames). The centre of pressure must lie at that pivot unless
   the angular momentum about the centre of mass changes, which averages out over a step, and it
   must lie in the polygon of the points in contact; the average of polygons is their weighted
   Minkowski mean, computed exactly as the mean of their support functions
@@ -104,6 +106,8 @@ from physics_jax.kernels.support import (
     support_directions,
     support_function,
 )
+from physics_jax.kernels.window import gaussian_window as gaussian_window  # re-exported
+from physics_jax.kernels.window import window_sum
 from physics_jax.presets.kinematic import gradient
 
 GRAVITY = 9.81
@@ -188,14 +192,6 @@ def gaussian_smooth(x: jnp.ndarray, mask: jnp.ndarray, dt: jnp.ndarray, sigma: f
     ww = jnp.where(ok, w[None, :], 0.0).reshape(ok.shape + (1,) * (x.ndim - 1))
     num = jnp.sum(ww * jnp.where(ww > 0, x[idx], 0.0), axis=1)
     return num / jnp.maximum(jnp.sum(ww, axis=1), 1e-12)
-
-
-def gaussian_window(dt: jnp.ndarray, t_max: int, sigma: float, taps: int) -> jnp.ndarray:
-    """(T, T) weights exp(-0.5 ((t - s) dt / sigma)^2) of frame s in the window of frame t,
-    0 beyond `taps` frames: `weights @ x` sums a Gaussian window over every column of x (T, C)
-    in one matrix product (padded frames must be zero in x)."""
-    off = (jnp.arange(t_max)[:, None] - jnp.arange(t_max)[None, :]).astype(dt.dtype)
-    return jnp.where(jnp.abs(off) <= taps, jnp.exp(-0.5 * (off * dt / sigma) ** 2), 0.0)
 
 
 def cone_distance(f: jnp.ndarray, mu: float) -> jnp.ndarray:
@@ -383,12 +379,12 @@ def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, ro
         box_weight, corners.shape[2], axis=1), SUPPORT_DIRS, SUPPORT_PULL)  # (T, K)
     pivot = centroidal_moment_pivot(com, f, floor, bw)
 
-    # support-weighted means over about a step: every column in one product with the window
-    weights = gaussian_window(dt, t_max, BALANCE_WINDOW_S, BALANCE_TAPS)  # (T, T)
+    # support-weighted means over about a step: every column in one banded product with the
+    # Gaussian window (linear in T: `kernels.window.window_sum`)
     weighted = jnp.where(sw[:, None] > 0, sw[:, None] * jnp.concatenate([pivot, polygon], -1),
                          0.0)  # (T, 2 + K); zero where a frame does not count (padding too)
-    sums = jnp.dot(weights, jnp.concatenate([maskf[:, None], sw[:, None], weighted], -1),
-                   precision=jax.lax.Precision.HIGHEST)  # (T, 4 + K)
+    sums = window_sum(jnp.concatenate([maskf[:, None], sw[:, None], weighted], -1), dt,
+                      BALANCE_WINDOW_S, BALANCE_TAPS)  # (T, 4 + K)
     den = jnp.maximum(sums[:, 1], 1e-3 * jnp.maximum(sums[:, 0], 1e-12))  # >= 1e-3 of frames
     cmp_outside = outside_support(sums[:, 2:4] / den[:, None], sums[:, 4:] / den[:, None],
                                   SUPPORT_DIRS)
