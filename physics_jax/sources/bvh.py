@@ -12,21 +12,30 @@ Conventions (those of the common exporters: MotionBuilder, 3ds Max, Blender):
   converts them. Axes stay the file's (usually y-up).
 - One frame per line of the MOTION section; `Frames:` must equal the number of data lines and
   every line must hold as many numbers as the CHANNELS declared in the HIERARCHY.
+
+The hierarchy is read with an explicit stack (any nesting depth) and the frames FRAME_CHUNK at a
+time (`open_bvh`), so a long file needs little memory beyond its result.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from physics_jax.errors import require_file
 from physics_jax.sources.errors import MotionFormatError, line_field
 from physics_jax.sources.rotations import euler_to_quat, quat_to_matrix
-from physics_jax.sources.textio import parse_floats, parse_table, read_lines
+from physics_jax.sources.textio import parse_floats, parse_table
 
 CHANNEL_NAMES = ("Xposition", "Yposition", "Zposition", "Xrotation", "Yrotation", "Zrotation")
 _CHANNEL_LOOKUP = {c.lower(): c for c in CHANNEL_NAMES}
+READ_BLOCK = 1 << 20  # bytes read from the file at a time
+HEAD_LIMIT = 1 << 26  # bytes searched for the MOTION line (a HIERARCHY is far smaller)
+FRAME_CHUNK = 1024  # frames parsed (and, by the loaders, posed) at a time: bounds the memory
 
 
 @dataclass(frozen=True)
@@ -165,38 +174,53 @@ def _parse_channels(tokens: _Tokens, line: int) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _parse_joint(tokens: _Tokens, build: _Builder, parent: int, line: int) -> None:
+@dataclass
+class _Open:
+    """A joint whose `{ ... }` block is being read."""
+
+    joint: int
+    line: int
+    has_offset: bool = False
+
+
+def _open_joint(tokens: _Tokens, build: _Builder, parent: int, line: int) -> _Open:
+    """Read a joint's name and its `{`; the joint is added to `build`."""
     name_parts: list[str] = []
     while True:
-        tok, tok_line = tokens.take("'{'")
+        tok, _ = tokens.take("'{'")
         if tok == "{":
             break
         name_parts.append(tok)
     if not name_parts:
         raise MotionFormatError(tokens.path, line_field(line), "joint without a name")
-    j = build.add(" ".join(name_parts), parent, end=False)
-    has_offset = False
-    while True:
+    return _Open(build.add(" ".join(name_parts), parent, end=False), line)
+
+
+def _parse_joints(tokens: _Tokens, build: _Builder, root_line: int) -> None:
+    """The ROOT joint and everything nested in it, with an explicit stack (any depth)."""
+    stack = [_open_joint(tokens, build, -1, root_line)]
+    while stack:
+        top = stack[-1]
         tok, tok_line = tokens.take("'}'")
         key = tok.upper()
         if key == "OFFSET":
-            build.offsets[j] = tokens.floats(3, "three OFFSET values")
-            has_offset = True
+            build.offsets[top.joint] = tokens.floats(3, "three OFFSET values")
+            top.has_offset = True
         elif key == "CHANNELS":
-            build.channels[j] = _parse_channels(tokens, tok_line)
+            build.channels[top.joint] = _parse_channels(tokens, tok_line)
         elif key == "JOINT":
-            _parse_joint(tokens, build, j, tok_line)
+            stack.append(_open_joint(tokens, build, top.joint, tok_line))
         elif key == "END":
             tokens.expect("Site")
-            _parse_end_site(tokens, build, j, tok_line)
+            _parse_end_site(tokens, build, top.joint, tok_line)
         elif tok == "}":
-            break
+            if not top.has_offset:
+                raise MotionFormatError(tokens.path, line_field(top.line),
+                                        f"joint {build.names[top.joint]!r} has no OFFSET")
+            stack.pop()
         else:
             raise MotionFormatError(tokens.path, line_field(tok_line),
-                                    f"unexpected {tok!r} in joint {build.names[j]!r}")
-    if not has_offset:
-        raise MotionFormatError(tokens.path, line_field(line),
-                                f"joint {build.names[j]!r} has no OFFSET")
+                                    f"unexpected {tok!r} in joint {build.names[top.joint]!r}")
 
 
 def _parse_end_site(tokens: _Tokens, build: _Builder, parent: int, line: int) -> None:
@@ -212,7 +236,7 @@ def _parse_hierarchy(lines: list[str], stop: int, path: str) -> Skeleton:
     tokens.expect("HIERARCHY")
     root_line = tokens.expect("ROOT")
     build = _Builder()
-    _parse_joint(tokens, build, -1, root_line)
+    _parse_joints(tokens, build, root_line)
     extra = tokens.peek()
     if extra is not None:
         what = "a second ROOT (not supported)" if extra[0].upper() == "ROOT" else repr(extra[0])
@@ -220,14 +244,86 @@ def _parse_hierarchy(lines: list[str], stop: int, path: str) -> Skeleton:
     return build.skeleton()
 
 
-def _header_value(lines: list[str], i: int, key: str, path: str) -> str:
-    """The value after `key:` on line index i (e.g. 'Frames: 471')."""
-    if i >= len(lines):
-        raise MotionFormatError(path, line_field(i + 1), f"missing '{key}:' line")
-    text = lines[i].strip()
+class _LineStream:
+    """A text file's lines (any mix of LF / CRLF / CR endings) as bytes, read in blocks of
+    about READ_BLOCK bytes and taken one at a time or a block at a time; `line` is the 1-based
+    number of the last line taken. MotionFormatError when the file is missing, unreadable or
+    binary."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.line = 0
+        self._blocks = self._read(require_file(path))
+        self._buf: list[bytes] = []
+        self._pos = 0
+
+    def _read(self, file: Path) -> Iterator[list[bytes]]:
+        try:
+            with file.open("rb") as handle:
+                while raw := handle.readlines(READ_BLOCK):
+                    if any(b"\x00" in line for line in raw):
+                        raise MotionFormatError(self.path, "file",
+                                                "binary data (NUL bytes), not a text file")
+                    yield [part for line in raw for part in line.splitlines()]
+        except OSError as exc:
+            raise MotionFormatError(self.path, "file", f"unreadable ({exc.strerror})") from None
+
+    def _fill(self) -> bool:
+        while self._pos >= len(self._buf):
+            block = next(self._blocks, None)
+            if block is None:
+                return False
+            self._buf, self._pos = block, 0
+        return True
+
+    def take(self) -> bytes | None:
+        """The next line; None at the end of the file."""
+        if not self._fill():
+            return None
+        self._pos += 1
+        self.line += 1
+        return self._buf[self._pos - 1]
+
+    def take_block(self) -> tuple[int, list[bytes]]:
+        """The lines left in the current block (or the next block) and the number of the
+        first; no lines at the end of the file."""
+        if not self._fill():
+            return self.line + 1, []
+        lines = self._buf[self._pos:]
+        self._pos = len(self._buf)
+        self.line += len(lines)
+        return self.line - len(lines) + 1, lines
+
+
+def _read_head(stream: _LineStream) -> list[str]:
+    """The lines before the MOTION line, decoded (UTF-8, else Latin-1)."""
+    head: list[bytes] = []
+    size = 0
+    while (line := stream.take()) is not None:
+        if line.strip().upper() == b"MOTION":
+            raw = b"\n".join(head)
+            try:
+                return raw.decode("utf-8").split("\n")
+            except UnicodeDecodeError:
+                return raw.decode("latin-1").split("\n")
+        head.append(line)
+        size += len(line)
+        if size > HEAD_LIMIT:
+            raise MotionFormatError(stream.path, "MOTION",
+                                    f"no MOTION section in the first {HEAD_LIMIT >> 20} MiB")
+    raise MotionFormatError(stream.path, "MOTION", "no MOTION section")
+
+
+def _header_value(stream: _LineStream, key: str) -> str:
+    """The value after `key:` on the next line (e.g. 'Frames: 471')."""
+    line = stream.take()
+    if line is None:
+        raise MotionFormatError(stream.path, line_field(stream.line + 1), f"missing '{key}:' line")
+    text = line.decode("latin-1").strip()
     head, sep, value = text.partition(":")
     if not sep or " ".join(head.split()).lower() != key.lower():
-        raise MotionFormatError(path, line_field(i + 1), f"expected '{key}: ...', got {text!r}")
+        raise MotionFormatError(stream.path, line_field(stream.line),
+                                f"expected '{key}: ...', got {text!r}")
     return value.strip()
 
 
@@ -238,40 +334,108 @@ def _frame_rate(frame_time: float) -> float:
     return float(nearest) if nearest > 0 and abs(fps - nearest) < 2e-4 * fps else fps
 
 
-def _read_motion(lines: list[str], start: int, n_channels: int, path: str
-                 ) -> tuple[np.ndarray, float]:
-    """The MOTION section from line index `start` (the MOTION line): values (T, C) and fps."""
-    frames_text = _header_value(lines, start + 1, "Frames", path)
+def _read_header(stream: _LineStream) -> tuple[int, int, float]:
+    """The `Frames:` and `Frame Time:` lines after MOTION: frame count, the Frames line's
+    number and fps."""
+    frames_text = _header_value(stream, "Frames")
+    frames_line = stream.line
     if not frames_text.isdigit() or int(frames_text) < 1:
-        raise MotionFormatError(path, line_field(start + 2),
+        raise MotionFormatError(stream.path, line_field(frames_line),
                                 f"Frames must be a positive whole number, got {frames_text!r}")
-    n_frames = int(frames_text)
-    time_text = _header_value(lines, start + 2, "Frame Time", path)
-    frame_time = parse_floats([time_text], path, start + 3)[0] if time_text else 0.0
+    time_text = _header_value(stream, "Frame Time")
+    frame_time = parse_floats([time_text], stream.path, stream.line)[0] if time_text else 0.0
     if frame_time <= 0:
-        raise MotionFormatError(path, line_field(start + 3),
+        raise MotionFormatError(stream.path, line_field(stream.line),
                                 f"Frame Time must be positive, got {time_text!r}")
-    rows: list[list[str]] = []
+    return int(frames_text), frames_line, _frame_rate(frame_time)
+
+
+def _table(rows: list[list[bytes]], row_lines: list[int], path: str) -> np.ndarray:
+    """Rows of numeric tokens as (rows, C) float64; a bad token names its line."""
+    try:
+        table = np.array(rows, dtype=np.float64)
+    except ValueError:
+        table = None
+    if table is None or not np.isfinite(table).all():
+        text = [[t.decode("latin-1") for t in row] for row in rows]
+        return parse_table(text, row_lines, path)
+    return table
+
+
+def _frame_values(stream: _LineStream, n_frames: int, frames_line: int, n_channels: int
+                  ) -> Iterator[np.ndarray]:
+    """Channel values of the data lines, (k, C) for at most FRAME_CHUNK frames at a time;
+    MotionFormatError at the first line with a wrong count or a bad number, and at the end
+    when there are not `n_frames` data lines."""
+    path = stream.path
+    count = 0
+    rows: list[list[bytes]] = []
     row_lines: list[int] = []
-    for i in range(start + 3, len(lines)):
-        tokens = lines[i].split()
-        if not tokens:
-            continue
-        if len(tokens) != n_channels:
-            raise MotionFormatError(path, line_field(i + 1),
-                                    f"{len(tokens)} values, expected {n_channels} "
-                                    "(the CHANNELS declared in the HIERARCHY)")
-        rows.append(tokens)
-        row_lines.append(i + 1)
-    if len(rows) != n_frames:
-        state = "truncated" if len(rows) < n_frames else "extra data lines"
-        raise MotionFormatError(path, line_field(start + 2),
-                                f"Frames: {n_frames} but the file has {len(rows)} data lines "
+    while True:
+        first, lines = stream.take_block()
+        if not lines:
+            break
+        for k, line in enumerate(lines):
+            tokens = line.split()
+            if not tokens:
+                continue
+            if len(tokens) != n_channels:
+                raise MotionFormatError(path, line_field(first + k),
+                                        f"{len(tokens)} values, expected {n_channels} "
+                                        "(the CHANNELS declared in the HIERARCHY)")
+            count += 1
+            if count > n_frames:
+                continue
+            rows.append(tokens)
+            row_lines.append(first + k)
+            if len(rows) == FRAME_CHUNK:
+                yield _table(rows, row_lines, path)
+                rows, row_lines = [], []
+    if rows:
+        yield _table(rows, row_lines, path)
+    if count != n_frames:
+        state = "truncated" if count < n_frames else "extra data lines"
+        raise MotionFormatError(path, line_field(frames_line),
+                                f"Frames: {n_frames} but the file has {count} data lines "
                                 f"({state})")
-    return parse_table(rows, row_lines, path), _frame_rate(frame_time)
 
 
-def _split_channels(skeleton: Skeleton, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+@dataclass
+class BvhFrames:
+    """A BVH file whose motion is read as it is consumed.
+
+    skeleton, fps, n_frames (the `Frames:` header); max_frames: at most this many frames can
+    follow (n_frames, or fewer when the file is too small to hold them); chunks: the channel
+    values, (k, C) arrays of at most FRAME_CHUNK frames in file order, raising
+    MotionFormatError at the first bad data line or, at the end, when the data lines are not
+    n_frames.
+    """
+
+    skeleton: Skeleton
+    fps: float
+    n_frames: int
+    max_frames: int
+    source: str
+    chunks: Iterator[np.ndarray]
+
+
+def open_bvh(path: str | Path) -> BvhFrames:
+    """Read a BVH file's HIERARCHY and MOTION header; its frames follow in chunks (bounded
+    memory for long files). MotionFormatError names the file and line of any defect."""
+    src = str(path)
+    stream = _LineStream(src)
+    head = _read_head(stream)
+    skeleton = _parse_hierarchy(head, len(head), src)
+    if skeleton.n_channels == 0:
+        raise MotionFormatError(src, "HIERARCHY", "no CHANNELS declared")
+    n_frames, frames_line, fps = _read_header(stream)
+    # a data line holds n_channels numbers and n_channels separators at least
+    fits = os.path.getsize(src) // (2 * skeleton.n_channels) + 1
+    chunks = _frame_values(stream, n_frames, frames_line, skeleton.n_channels)
+    return BvhFrames(skeleton, fps, n_frames, min(n_frames, fits), src, chunks)
+
+
+def split_channels(skeleton: Skeleton, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Channel values (T, C) as local rotations (T, J, 4) and translations (T, J, 3)."""
     n_frames = values.shape[0]
     rotations = np.zeros((n_frames, skeleton.n_joints, 4))
@@ -292,28 +456,25 @@ def _split_channels(skeleton: Skeleton, values: np.ndarray) -> tuple[np.ndarray,
 
 def parse_bvh(path: str | Path) -> BvhMotion:
     """Read a BVH file; MotionFormatError names the file and line of any defect."""
-    src = str(path)
-    lines = read_lines(path)
-    motion_at = next((i for i, line in enumerate(lines)
-                      if line.strip().upper() == "MOTION"), None)
-    if motion_at is None:
-        raise MotionFormatError(src, "MOTION", "no MOTION section")
-    skeleton = _parse_hierarchy(lines, motion_at, src)
-    if skeleton.n_channels == 0:
-        raise MotionFormatError(src, "HIERARCHY", "no CHANNELS declared")
-    values, fps = _read_motion(lines, motion_at, skeleton.n_channels, src)
-    rotations, translations = _split_channels(skeleton, values)
-    return BvhMotion(skeleton, rotations, translations, fps, src)
+    frames = open_bvh(path)
+    values = np.concatenate(list(frames.chunks))
+    rotations, translations = split_channels(frames.skeleton, values)
+    return BvhMotion(frames.skeleton, rotations, translations, frames.fps, frames.source)
 
 
 def forward_kinematics(motion: BvhMotion) -> np.ndarray:
     """World positions of every joint (end sites included), (T, J, 3), file units and axes."""
-    skel = motion.skeleton
-    local_r = quat_to_matrix(motion.rotations)
-    t = motion.translations
+    return world_positions(motion.skeleton, motion.rotations, motion.translations)
+
+
+def world_positions(skeleton: Skeleton, rotations: np.ndarray, translations: np.ndarray
+                    ) -> np.ndarray:
+    """World positions (T, J, 3) from local rotations (T, J, 4) and translations (T, J, 3)."""
+    local_r = quat_to_matrix(rotations)
+    t = translations
     world_r = np.empty_like(local_r)
     world_p = np.empty_like(t)
-    for j, p in enumerate(skel.parents):
+    for j, p in enumerate(skeleton.parents):
         if p < 0:
             world_r[:, j] = local_r[:, j]
             world_p[:, j] = t[:, j]

@@ -13,12 +13,19 @@ import numpy as np
 
 from physics_jax.sources.asf_amc import AmcMotion, AsfSkeleton, parse_amc, parse_asf
 from physics_jax.sources.asf_amc import forward_kinematics as asf_forward_kinematics
-from physics_jax.sources.bvh import BvhMotion, parse_bvh, rest_positions
+from physics_jax.sources.bvh import (
+    BvhMotion,
+    Skeleton,
+    open_bvh,
+    rest_positions,
+    split_channels,
+    world_positions,
+)
 from physics_jax.sources.bvh import forward_kinematics as bvh_forward_kinematics
 from physics_jax.sources.errors import MotionFormatError
 from physics_jax.sources.humanml3d import load_humanml3d_npy
 from physics_jax.sources.joint_motion import SMPL_JOINT_NAMES, JointMotion
-from physics_jax.sources.skeleton_map import UnknownSkeletonError, to_smpl22
+from physics_jax.sources.skeleton_map import UnknownSkeletonError, match_profile, to_smpl22
 from physics_jax.sources.units import LENGTH_UNITS, infer_length_unit, y_up_to_z_up
 
 JOINT_SUFFIXES = (".bvh", ".amc", ".npy")
@@ -56,14 +63,18 @@ def leg_length(smpl_points: np.ndarray) -> float:
 
 def bvh_length_unit(motion: BvhMotion) -> float:
     """Metres per unit of a BVH file, inferred from its rest-pose leg length (see units)."""
-    skel = motion.skeleton
+    return skeleton_length_unit(motion.skeleton, motion.source)
+
+
+def skeleton_length_unit(skel: Skeleton, source: str) -> float:
+    """Metres per unit of a BVH skeleton, inferred from its rest-pose leg length."""
     try:
         rest, _ = to_smpl22(skel.names, rest_positions(skel)[None])
     except UnknownSkeletonError as exc:
-        raise MotionFormatError(motion.source, "HIERARCHY", str(exc)) from None
+        raise MotionFormatError(source, "HIERARCHY", str(exc)) from None
     length = leg_length(rest[0])
     if length <= 0:
-        raise MotionFormatError(motion.source, "HIERARCHY", "legs have zero length")
+        raise MotionFormatError(source, "HIERARCHY", "legs have zero length")
     return infer_length_unit(length)
 
 
@@ -99,8 +110,25 @@ def amc_to_joint_motion(skeleton: AsfSkeleton, motion: AmcMotion, *, fps: float
 
 def load_bvh(path: str | Path, *, length_unit: float | str | None = None,
              fps: float | None = None) -> JointMotion:
-    """Read a BVH file as a JointMotion (see bvh_to_joint_motion for the options)."""
-    return bvh_to_joint_motion(parse_bvh(path), length_unit=length_unit, fps=fps)
+    """Read a BVH file as a JointMotion (see bvh_to_joint_motion for the options). Frames are
+    parsed and posed a chunk at a time, so memory stays near that of the result (about 0.5 KB
+    per frame) however long the file."""
+    frames = open_bvh(path)
+    src, skel = frames.source, frames.skeleton
+    try:
+        match_profile(skel.names)
+    except UnknownSkeletonError as exc:
+        raise MotionFormatError(src, "HIERARCHY", str(exc)) from None
+    scale = (skeleton_length_unit(skel, src) if length_unit is None
+             else _metres_per_unit(length_unit, src))
+    rate = frames.fps if fps is None else _positive(fps, src, "fps")
+    out = np.empty((frames.max_frames, len(SMPL_JOINT_NAMES), 3))
+    n = 0
+    for values in frames.chunks:
+        smpl, _ = to_smpl22(skel.names, world_positions(skel, *split_channels(skel, values)))
+        out[n:n + len(values)] = y_up_to_z_up(smpl * scale)
+        n += len(values)
+    return JointMotion(out[:n], rate, src)
 
 
 def load_asf_amc(amc: str | Path, asf: str | Path, *, fps: float) -> JointMotion:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 
 def euler_to_quat(angles: np.ndarray, order: str, degrees: bool) -> np.ndarray:
@@ -11,15 +10,33 @@ def euler_to_quat(angles: np.ndarray, order: str, degrees: bool) -> np.ndarray:
 
     `order` follows scipy: upper case = intrinsic (BVH channel order, R = R_1 R_2 R_3), lower
     case = extrinsic (first axis applied first, R = R_3 R_2 R_1). k = len(order) may be 0
-    (identity).
+    (identity). The elementary turns are composed as quaternions (the same numbers as scipy's
+    `Rotation.from_euler`, several times faster on long clips).
     """
     angles = np.asarray(angles, dtype=np.float64)
-    if not order:
-        out = np.zeros((angles.shape[0], 4))
-        out[:, 0] = 1.0
-        return out
-    rot = Rotation.from_euler(order, angles, degrees=degrees)
-    return np.asarray(rot.as_quat(scalar_first=True)).reshape(-1, 4)
+    angles = angles.reshape(angles.shape[0], len(order))
+    if order and not (order.isupper() or order.islower()) or set(order.upper()) - set("XYZ"):
+        raise ValueError(f"Euler order {order!r}: expected letters of XYZ, all upper or lower case")
+    half = (np.deg2rad(angles) if degrees else angles) / 2.0
+    out = np.zeros((angles.shape[0], 4))
+    out[:, 0] = 1.0
+    cols = range(len(order)) if order.isupper() else range(len(order) - 1, -1, -1)
+    for k in cols:
+        turn = np.zeros_like(out)
+        turn[:, 0] = np.cos(half[:, k])
+        turn[:, 1 + "XYZ".index(order[k].upper())] = np.sin(half[:, k])
+        out = quat_mul(out, turn)
+    return out
+
+
+def quat_mul(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Hamilton product p q of quaternions (..., 4), w first."""
+    pw, px, py, pz = np.moveaxis(p, -1, 0)
+    qw, qx, qy, qz = np.moveaxis(q, -1, 0)
+    return np.stack([pw * qw - px * qx - py * qy - pz * qz,
+                     pw * qx + px * qw + py * qz - pz * qy,
+                     pw * qy - px * qz + py * qw + pz * qx,
+                     pw * qz + px * qy - py * qx + pz * qw], axis=-1)
 
 
 def quat_to_matrix(q: np.ndarray) -> np.ndarray:
