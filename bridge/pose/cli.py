@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
 from bridge.pose.backends import BACKENDS
+from physics_jax.commands.args import positive_int
 
 EXIT_BAD_INPUT = 2
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def register(subparsers) -> None:
@@ -29,9 +21,9 @@ def register(subparsers) -> None:
     p.add_argument("--preset", choices=("v2", "phymotion"), default="v2")
     p.add_argument("--backend", choices=BACKENDS, default="mediapipe")
     p.add_argument("--json", dest="json_path", help="write per-clip results to this JSON file")
-    p.add_argument("--max-frames", type=_positive_int, default=None,
+    p.add_argument("--max-frames", type=positive_int, default=None,
                    help="use at most the first N frames of each video")
-    p.add_argument("--max-side", type=_positive_int, default=640,
+    p.add_argument("--max-side", type=positive_int, default=640,
                    help="downscale frames to at most this many pixels on the longer side")
     p.add_argument("--device", choices=("cpu", "gpu"), default=None,
                    help="JAX device for the fit and the scoring")
@@ -43,15 +35,17 @@ def print_pose_table(rows: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from physics_jax.cli import format_number
+
     table = Table(title="pose recovery")
     for col in ("file", "backend", "pose", "confidence", "fit error (cm)", "seconds", "reason"):
         table.add_column(col, justify="left" if col in ("file", "reason", "pose") else "right")
     for r in rows:
-        fit = r.get("fit_error_cm")
-        table.add_row(Path(r["file"]).name, r["pose_backend"],
-                      "valid" if r["pose_valid"] else "invalid", f"{r['pose_confidence']:.2f}",
-                      "" if fit is None else f"{fit:.1f}", f"{r['pose_seconds']:.1f}",
-                      r["pose_reason"] or "")
+        table.add_row(Path(str(r.get("file"))).name, str(r.get("pose_backend") or ""),
+                      "valid" if r.get("pose_valid") else "invalid",
+                      format_number(r.get("pose_confidence"), ".2f"),
+                      format_number(r.get("fit_error_cm"), ".1f"),
+                      format_number(r.get("pose_seconds"), ".1f"), str(r.get("pose_reason") or ""))
     Console().print(table)
 
 
@@ -59,6 +53,10 @@ def _cmd_score_video(args) -> int:
     from bridge.pose.interface import PoseBackendUnavailable
     from bridge.pose.video_scoring import score_videos
     from physics_jax.cli import print_table
+    from physics_jax.commands.outputs import check_file, write_json
+
+    if args.json_path:
+        check_file(args.json_path, "--json")
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -71,10 +69,10 @@ def _cmd_score_video(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     rows = scores.rows
+    if args.json_path:  # before the tables: the results are kept whatever the printing does
+        write_json(args.json_path, rows, "--json")
     print_table(rows, f"phymotion score-video (preset {args.preset}, backend {args.backend})")
     print_pose_table(rows)
     print(f"{len(rows)} clips: pose {scores.pose_seconds:.1f} s, fit {scores.fit_seconds:.1f} s, "
           f"scoring {scores.score_seconds:.1f} s", file=sys.stderr)
-    if args.json_path:
-        Path(args.json_path).write_text(json.dumps(rows, indent=2))
     return 0

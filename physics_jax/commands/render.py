@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from physics_jax.commands.args import non_negative_int, positive_float
 from physics_jax.viz.headless import select_backend
 
 select_backend()  # MUJOCO_GL before mujoco is imported (osmesa unless set)
@@ -22,16 +23,6 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < 16 or value > 4096 or value % 2:
         raise argparse.ArgumentTypeError(f"{value}: must be an even number of pixels, 16..4096")
-    return value
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{value}: must be a positive number")
     return value
 
 
@@ -52,9 +43,9 @@ def register(subparsers) -> None:
     p.add_argument("--preset", choices=PRESETS, default="v2")
     p.add_argument("--width", type=_size, default=640, help="pixels (even)")
     p.add_argument("--height", type=_size, default=480, help="pixels (even)")
-    p.add_argument("--fps", type=_positive, default=None,
+    p.add_argument("--fps", type=positive_float, default=None,
                    help="video frame rate (default: the clip's; plays in real time)")
-    p.add_argument("--assume-fps", type=_positive, default=None,
+    p.add_argument("--assume-fps", type=positive_float, default=None,
                    help="frame rate for clips that store none (GVHMR)")
     p.set_defaults(func=_cmd_render)
 
@@ -62,9 +53,9 @@ def register(subparsers) -> None:
     r.add_argument("clips", nargs="+", help="motion files or folders")
     r.add_argument("-o", "--output", required=True, type=_suffix(".html"), help="html to write")
     r.add_argument("--preset", choices=PRESETS, default="v2")
-    r.add_argument("--key-frames", type=int, default=5,
+    r.add_argument("--key-frames", type=non_negative_int, default=5,
                    help="rendered key frames per clip (0: none)")
-    r.add_argument("--assume-fps", type=_positive, default=None,
+    r.add_argument("--assume-fps", type=positive_float, default=None,
                    help="frame rate for clips that store none (GVHMR)")
     r.set_defaults(func=_cmd_report)
 
@@ -79,25 +70,18 @@ def _load(paths: list[str], assume_fps: float | None) -> list:
     return [load_motion(f, assume_fps) for f in files]
 
 
-def _prepare_output(path: Path) -> None:
-    from physics_jax.errors import MotionFormatError
-
-    if path.is_dir():
-        raise MotionFormatError(str(path), "output", "is a folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
-
-
 def _cmd_render(args) -> int:
     from tqdm import tqdm
 
+    from physics_jax.commands.outputs import atomic_path, check_file
     from physics_jax.jax_setup import configure_jax
     from physics_jax.viz.headless import RenderUnavailable
     from physics_jax.viz.scene import ClipRenderer, playback_indices
     from physics_jax.viz.timeline import analyse_clips
     from physics_jax.viz.video import Mp4Writer
 
+    check_file(args.output, "-o")
     (clip,) = _load([args.clip], args.assume_fps)
-    _prepare_output(args.output)
     try:  # before the analysis: fail fast when there is no OpenGL
         renderer = ClipRenderer(args.width, args.height)
     except RenderUnavailable as exc:
@@ -109,7 +93,8 @@ def _cmd_render(args) -> int:
         (row,), (tl,) = analyse_clips([clip])
         fps = args.fps or tl.fps
         idx = playback_indices(tl.frames, tl.fps, fps)
-        with Mp4Writer(args.output, fps, args.width, args.height) as writer, tqdm(
+        with atomic_path(args.output, "-o") as tmp, Mp4Writer(
+                tmp, fps, args.width, args.height) as writer, tqdm(
                 total=len(idx), desc="rendering", unit="frame", file=sys.stderr,
                 disable=len(idx) < 2 * chunk) as bar:
             for start in range(0, len(idx), chunk):
@@ -147,17 +132,18 @@ def _key_frame_strips(timelines: list, count: int) -> tuple[list, list[str]]:
 
 def _cmd_report(args) -> int:
     from physics_jax.cli import print_table
+    from physics_jax.commands.outputs import check_file, write_text
     from physics_jax.jax_setup import configure_jax
     from physics_jax.viz.report import report_html
     from physics_jax.viz.timeline import analyse_clips
 
+    check_file(args.output, "-o")
     clips = _load(args.clips, args.assume_fps)
-    _prepare_output(args.output)
     configure_jax()
     rows, timelines = analyse_clips(clips)
     strips, notes = _key_frame_strips(timelines, args.key_frames)
     title = f"phymotion report (preset {args.preset}, {len(rows)} clips)"
-    args.output.write_text(report_html(rows, timelines, strips, notes, title), encoding="utf-8")
+    write_text(args.output, report_html(rows, timelines, strips, notes, title), "-o")
     print_table(rows, title)
     print(f"wrote {args.output}", file=sys.stderr)
     return 0

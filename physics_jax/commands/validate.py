@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import shlex
 import time
+from pathlib import Path
+
+from physics_jax.commands.args import non_negative_int, positive_float, positive_int
 
 QUICK_FILES = 6  # --quick: this many motion files (both splits)
 QUICK_WINDOWS = 2  # --quick: windows per file
@@ -21,12 +24,12 @@ def register(subparsers) -> None:
     p.add_argument("--quick", action="store_true",
                    help=f"{QUICK_FILES} files, {QUICK_WINDOWS} windows each, two doses per "
                         "corruption (moderate and largest) besides the neutral one")
-    p.add_argument("--window", type=float, default=None,
+    p.add_argument("--window", type=positive_float, default=None,
                    help="window length in seconds (default 3.2)")
-    p.add_argument("--batch-size", type=int, default=None,
+    p.add_argument("--batch-size", type=positive_int, default=None,
                    help="clips per scorer call (power of two; default 256, 64 with --quick)")
     p.add_argument("--device", choices=("cpu", "gpu"), default=None)
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=non_negative_int, default=0,
                    help="corruption seed of the run (each window's seed also depends on its "
                         "file and start, not on what else is loaded)")
     p.add_argument("--keep-misfit-takes", action="store_true",
@@ -73,6 +76,7 @@ def print_tables(table: list[dict]) -> None:
 def run(args) -> int:
     from rich.console import Console
 
+    from physics_jax.commands.outputs import atomic_folder, check_folder
     from physics_jax.validation.corruptions import CORRUPTIONS
     from physics_jax.validation.dataset import DEFAULT_DATA, WINDOW_S, load_real, summary
     from physics_jax.validation.report import write_report
@@ -84,6 +88,7 @@ def run(args) -> int:
     except ImportError:
         console.print("error: phymotion validate needs matplotlib: pip install -e '.[report]'")
         return 2
+    check_folder(args.out, "--out")
     data = args.data or [str(DEFAULT_DATA)]
     window = args.window or WINDOW_S
     batch = args.batch_size or (QUICK_BATCH if args.quick else 256)
@@ -107,6 +112,8 @@ def run(args) -> int:
         *(["--window", f"{args.window:g}"] if args.window else []),
         *(["--seed", str(args.seed)] if args.seed else []),
         *(["--keep-misfit-takes"] if args.keep_misfit_takes else [])])
-    path = write_report(result, args.out, command)
+    with atomic_folder(args.out, "--out") as tmp:
+        written = write_report(result, tmp, command)
+    path = Path(args.out) / written.name
     console.print(f"report: {path}  ({time.perf_counter() - t0:.0f} s)")
     return 0

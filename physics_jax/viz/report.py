@@ -7,6 +7,8 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
+import numbers
 from pathlib import Path
 
 import imageio.v3 as iio
@@ -37,12 +39,22 @@ def frames_strip_png(frames: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _finite(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def _fmt(x: float | None, digits: int = 3) -> str:
-    return "—" if x is None else f"{x:.{digits}g}"
+    """x with `digits` significant digits; "—" when missing or not finite."""
+    return f"{x:.{digits}g}" if _finite(x) else "—"
+
+
+def _signed(x: float | None) -> str:
+    """x to the millimetre with its sign (a height in m); "—" when missing or not finite."""
+    return f"{x:+.3f}" if _finite(x) else "—"
 
 
 def _score_cell(score: float | None) -> str:
-    cls = "" if score is None else ("ok" if score >= 0.8 else "bad" if score < 0.5 else "")
+    cls = "" if not _finite(score) else ("ok" if score >= 0.8 else "bad" if score < 0.5 else "")
     return f'<td class="{cls}">{_fmt(score)}</td>'
 
 
@@ -50,15 +62,16 @@ def summary_table(rows: list[dict]) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("clip", "frames", "fps", "reward", *AXES))
     body = []
     for i, r in enumerate(rows):
-        name = html.escape(Path(r["file"]).name)
-        if not r["valid"]:
-            body.append(f'<tr><td class="name">{name}</td><td>{r["frames"]}</td>'
-                        f'<td>{r["fps"]:g}</td><td colspan="4" class="bad">invalid: '
-                        f'{html.escape(r["reason"] or "")}</td></tr>')
+        name = html.escape(Path(str(r.get("file"))).name)
+        frames, fps = html.escape(str(r.get("frames", "—"))), _fmt(r.get("fps"), 6)
+        if not r.get("valid"):
+            body.append(f'<tr><td class="name">{name}</td><td>{frames}</td>'
+                        f'<td>{fps}</td><td colspan="4" class="bad">invalid: '
+                        f'{html.escape(str(r.get("reason") or ""))}</td></tr>')
             continue
-        cells = "".join(_score_cell(r[a]["score"]) for a in AXES)
+        cells = "".join(_score_cell((r.get(a) or {}).get("score")) for a in AXES)
         body.append(f'<tr><td class="name"><a href="#clip{i}">{name}</a></td>'
-                    f'<td>{r["frames"]}</td><td>{r["fps"]:g}</td>{_score_cell(r["reward"])}'
+                    f'<td>{frames}</td><td>{fps}</td>{_score_cell(r.get("reward"))}'
                     f"{cells}</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
@@ -66,27 +79,28 @@ def summary_table(rows: list[dict]) -> str:
 def subscore_table(row: dict) -> str:
     lines = ["<tr><th>axis</th><th>sub-score</th><th>score</th><th>value</th><th>unit</th></tr>"]
     for axis in AXES:
-        for name, sub in row[axis].items():
+        for name, sub in (row.get(axis) or {}).items():
             if not isinstance(sub, dict):
                 continue
-            value = "".join([_fmt(sub["value"], 4)] + [
+            value = "".join([_fmt(sub.get("value"), 4)] + [
                 f"; {html.escape(k)} {_fmt(v, 4)}" for k, v in sub_details(sub).items()])
             lines.append(f'<tr><td class="name">{axis}</td><td class="name">{name}</td>'
-                         f'{_score_cell(sub["score"])}<td>{value}</td>'
-                         f'<td class="name">{html.escape(sub["unit"])}</td></tr>')
+                         f'{_score_cell(sub.get("score"))}<td>{value}</td>'
+                         f'<td class="name">{html.escape(str(sub.get("unit") or ""))}</td></tr>')
     return f"<table>{''.join(lines)}</table>"
 
 
 def clip_section(index: int, row: dict, tl: Timeline, strip_png: bytes | None,
                  strip_note: str) -> str:
     """One clip: sub-scores, the timeline plot, the key-frame strip (or why there is none)."""
-    name = html.escape(row["file"])
+    name = html.escape(str(row.get("file")))
     parts = [f'<h2 id="clip{index}">{name}</h2>']
-    if not row["valid"]:
-        parts.append(f'<p class="bad">invalid: {html.escape(row["reason"] or "")}</p>')
+    if not row.get("valid"):
+        parts.append(f'<p class="bad">invalid: {html.escape(str(row.get("reason") or ""))}</p>')
         return "\n".join(parts)
-    parts.append(f'<p>reward <b>{_fmt(row["reward"])}</b> · {row["frames"]} frames at '
-                 f'{row["fps"]:g} fps · estimated floor {tl.floor:+.3f} m</p>')
+    parts.append(f'<p>reward <b>{_fmt(row.get("reward"))}</b> · {row.get("frames")} frames at '
+                 f'{_fmt(row.get("fps"), 6)} fps · estimated floor '
+                 f'{_signed(tl.floor)} m</p>')
     parts.append(subscore_table(row))
     if strip_png is not None:
         parts.append(f'<p class="note">{html.escape(strip_note)}</p>')
