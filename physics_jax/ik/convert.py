@@ -145,24 +145,41 @@ def convert_sources(sources: list[Source], fps_out: float | None = 30.0, *,
     window = window or IK_WINDOW
     loaded = _read_all(sources, progress)
     out: list[Converted | None] = [None] * len(sources)
-    joint_idx: list[int] = []
-    motions: list[JointMotion] = []
-    source_fps: list[float] = []
-    below: list[float] = []
-    for i, m in enumerate(loaded):
+    joints = _joint_sources(loaded, sources, fps_out, out)
+    names = [str(sources[i].path) for i in joints.index]
+    for k, fit in enumerate(fit_motions(joints.motions, names, window, progress)):
+        i = joints.index[k]
+        out[i] = Converted(sources[i].path, fit.clip, joints.source_fps[k], fit.scale,
+                           fit.fit_error_cm, joints.below_floor[k])
+    return [c for c in out if c is not None]
+
+
+@dataclass
+class _JointSources:
+    """The joint sources to fit: their index among all sources, the motions at the output
+    rate, and the source's rate and below-floor share (`floor_check`) of each."""
+
+    index: list[int]
+    motions: list[JointMotion]
+    source_fps: list[float]
+    below_floor: list[float]
+
+
+def _joint_sources(loaded: list, sources: list[Source], fps_out: float | None,
+                   out: list[Converted | None]) -> _JointSources:
+    """SMPL sources resampled into `out`; joint sources resampled for the fit. Each entry of
+    `loaded` is cleared once used, so a long source's copy at its own rate is not kept."""
+    joints = _JointSources([], [], [], [])
+    for i in range(len(loaded)):
+        m, loaded[i] = loaded[i], None
         if isinstance(m, SmplClip):
             out[i] = Converted(sources[i].path, resample_clip(m, fps_out), m.fps)
-        else:
-            joint_idx.append(i)
-            source_fps.append(m.fps)
-            below.append(below_floor_share(m))
-            motions.append(resample(m, fps_out) if fps_out not in (None, m.fps) else m)
-        loaded[i] = None  # the source-rate copy is no longer needed
-    names = [str(sources[i].path) for i in joint_idx]
-    for k, fit in enumerate(fit_motions(motions, names, window, progress)):
-        out[joint_idx[k]] = Converted(sources[joint_idx[k]].path, fit.clip, source_fps[k],
-                                      fit.scale, fit.fit_error_cm, below[k])
-    return [c for c in out if c is not None]
+            continue
+        joints.index.append(i)
+        joints.source_fps.append(m.fps)
+        joints.below_floor.append(below_floor_share(m))
+        joints.motions.append(resample(m, fps_out) if fps_out not in (None, m.fps) else m)
+    return joints
 
 
 def _read_all(sources: list[Source], progress: Progress | None
