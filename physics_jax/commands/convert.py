@@ -29,7 +29,46 @@ def register(subparsers) -> None:
                         "HumanML3D npy: 20 if not given, AIST++ npz and GVHMR .pt: required)")
     p.add_argument("--skip-frames", type=non_negative_int, default=0,
                    help="drop this many frames at the start of every source")
+    p.add_argument("--joint-map", metavar="MAP.json", default=None,
+                   help="JSON object of SMPL joint name -> source joint name for BVH and ASF "
+                        "skeletons: names the joints the name heuristics miss and overrides "
+                        "the ones they get (docs/corpus.md)")
     p.set_defaults(func=run)
+
+
+def _read_joint_map(path: str | None) -> dict[str, str] | None:
+    """The --joint-map file's map (None without the flag); MotionFormatError naming the file,
+    field `joint-map`, for a bad file."""
+    from physics_jax.sources.skeleton_map import read_joint_map
+
+    return None if path is None else read_joint_map(path)
+
+
+def _check_joint_map(mapping: dict[str, str], map_path: str, sources: list) -> None:
+    """Every source joint of the map is a joint of each BVH / ASF skeleton among `sources`
+    (skeletons read without their frames); MotionFormatError naming the map file otherwise. A
+    note on stderr when no source has a skeleton to map."""
+    from physics_jax.errors import MotionFormatError
+    from physics_jax.ik.convert import default_asf
+    from physics_jax.sources.load import skeleton_joint_names
+    from physics_jax.sources.skeleton_map import joint_map_absent
+
+    mapped = 0
+    for src in sources:
+        asf = src.asf or (default_asf(src.path) if src.path.suffix.lower() == ".amc" else None)
+        names = skeleton_joint_names(src.path, asf=asf)
+        if names is None:
+            continue
+        mapped += 1
+        absent = joint_map_absent(mapping, names)
+        if absent:
+            listed = ", ".join(f"{joint} -> {name!r}" for joint, name in absent)
+            skeleton = asf if src.path.suffix.lower() == ".amc" else src.path
+            raise MotionFormatError(map_path, "joint-map", f"{listed}: no such joint in "
+                                    f"{skeleton} (names match case-insensitively)")
+    if not mapped:
+        print("note: --joint-map applies to BVH and ASF/AMC skeletons; no source has one",
+              file=sys.stderr)
 
 
 def _output_names(sources: list[Path], out_dir: Path, overwrite: bool) -> list[Path]:
@@ -102,7 +141,9 @@ def run(args) -> int:
     from physics_jax.ik.convert import Source, convert_sources, expand_sources
     from physics_jax.jax_setup import configure_jax
     from physics_jax.motion import save_motion
+    from physics_jax.sources.skeleton_map import use_joint_map
 
+    joint_map = _read_joint_map(args.joint_map)
     paths = expand_sources(args.sources)
     if not paths:
         raise MotionFormatError(" ".join(args.sources), "paths", "no motion files found")
@@ -114,11 +155,16 @@ def run(args) -> int:
               "pass --source-fps)", file=sys.stderr)
     sources = [Source(p, asf if p.suffix.lower() == ".amc" else None, args.source_fps,
                       args.skip_frames) for p in paths]
+    if joint_map is not None:
+        _check_joint_map(joint_map, args.joint_map, sources)
     configure_jax()  # the persistent compilation cache: later runs skip the IK's compile
     window = ik_convert.IK_WINDOW
     t0 = time.perf_counter()
-    rows = convert_sources(sources, args.fps or None, window=window,
-                           progress=_Progress(paths, window))
+    # ik.convert's loaders take the map from this block (every source is read in this
+    # thread, before the fit)
+    with use_joint_map(joint_map):
+        rows = convert_sources(sources, args.fps or None, window=window,
+                               progress=_Progress(paths, window))
     elapsed = time.perf_counter() - t0
     for row, target in zip(rows, outputs, strict=True):
         with atomic_path(target, "-o") as tmp:

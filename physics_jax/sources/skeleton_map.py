@@ -33,22 +33,29 @@ Spine, Spine1, Spine2, Neck, Head, LeftShoulder = collar, LeftArm, LeftForeArm, 
 Any other skeleton is mapped from its joint names (`joint_names`: Mixamo, MotionBuilder /
 HumanIK, 3ds Max biped, OptiTrack, Xsens, Perception Neuron, game rigs with `_l` / `l_`,
 `Left` / `Right`, `UpperLeg` / `LowerLeg`, `Thigh` / `Shin` / `Calf`, ...; `heuristic_weights`),
-and a joint map (SMPL joint -> source joint name, `use_joint_map`) names or overrides any joint.
+and a joint map (SMPL joint -> source joint name) names or overrides any joint: passed as
+`joint_map=` to `to_smpl22` / `smpl_weights` / `match_profile` (and the loaders), or set for a
+block with `use_joint_map`; `read_joint_map` reads one from a JSON file.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from physics_jax.sources.errors import MotionFormatError
 from physics_jax.sources.joint_motion import SMPL_JOINT_NAMES
 from physics_jax.sources.joint_names import Role, naming_family, roles
 
 Blend = tuple[str, str, float]
+JointMap = Mapping[str, str]
+"""SMPL joint name (as in SMPL_JOINT_NAMES) -> source joint name (matched case-insensitively)."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +164,7 @@ COLLAR_TOWARD_SHOULDER = 0.4  # SMPL collar: this far from the collar joint to t
 NECK_TOWARD_HEAD = 0.5  # SMPL neck: midway between the (upper) neck joint and the head
 BALL_ALONG_FOOT = 0.7  # ball of the foot along ankle -> toe tip, where no toe joint exists
 
-_joint_map: ContextVar[Mapping[str, str] | None] = ContextVar("joint_map", default=None)
+_joint_map: ContextVar[JointMap | None] = ContextVar("joint_map", default=None)
 
 
 class UnknownSkeletonError(LookupError):
@@ -175,21 +182,100 @@ class UnknownSkeletonError(LookupError):
         super().__init__(f"{text}; missing: {', '.join(self.missing) or '-'}")
 
 
+def check_joint_map(mapping: JointMap) -> dict[str, str]:
+    """`mapping` as a dict once its keys are SMPL joint names and its values non-empty strings;
+    ValueError otherwise. Values are checked against a skeleton when it is mapped."""
+    unknown = sorted(set(mapping) - set(SMPL_JOINT_NAMES))
+    if unknown:
+        raise ValueError(f"unknown SMPL joints {unknown} (expected names from "
+                         f"{', '.join(SMPL_JOINT_NAMES)})")
+    bad = sorted(k for k, v in mapping.items() if not isinstance(v, str) or not v.strip())
+    if bad:
+        raise ValueError(f"SMPL joints {bad}: the source joint must be a non-empty name")
+    return dict(mapping)
+
+
 @contextmanager
-def use_joint_map(mapping: Mapping[str, str] | None) -> Iterator[None]:
-    """Within the block, `to_smpl22` / `match_profile` take these SMPL joints (keys, SMPL
-    names as in SMPL_JOINT_NAMES) from the named source joints (values), over any profile or
-    heuristic. Keys are checked here (ValueError); values when a skeleton is mapped."""
-    if mapping is not None:
-        unknown = sorted(set(mapping) - set(SMPL_JOINT_NAMES))
-        if unknown:
-            raise ValueError(f"unknown SMPL joints {unknown} (expected names from "
-                             f"{', '.join(SMPL_JOINT_NAMES)})")
-    token = _joint_map.set(dict(mapping) if mapping is not None else None)
+def use_joint_map(mapping: JointMap | None) -> Iterator[None]:
+    """Within the block, `to_smpl22` / `smpl_weights` / `match_profile` called without
+    `joint_map=` take these SMPL joints (keys) from the named source joints (values), over any
+    profile or heuristic. Checked here (`check_joint_map`, ValueError)."""
+    token = _joint_map.set(None if mapping is None else check_joint_map(mapping))
     try:
         yield
     finally:
         _joint_map.reset(token)
+
+
+def _active_map(joint_map: JointMap | None) -> JointMap | None:
+    """The joint map to use: `joint_map` when given (checked), else the block's
+    (`use_joint_map`)."""
+    return _joint_map.get() if joint_map is None else check_joint_map(joint_map)
+
+
+def _smpl_joint_key(key: str) -> str | None:
+    """What is wrong with `key` as an SMPL joint name of a joint map, or None."""
+    if key in SMPL_JOINT_NAMES:
+        return None
+    near = [n for n in SMPL_JOINT_NAMES if n.lower() == key.lower()]
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    return (f"unknown SMPL joint {key!r} ({hint}SMPL joints: {', '.join(SMPL_JOINT_NAMES)})")
+
+
+def read_joint_map(path: str | Path) -> dict[str, str]:
+    """A joint map from a JSON file: an object of SMPL joint name -> source joint name.
+
+    MotionFormatError `<path>: joint-map: <what is wrong>` when the file is missing or
+    unreadable, not JSON, not an object, names a key twice, has a value that is not a
+    non-empty string or a key that is not an SMPL joint name. Whether the source joints exist
+    is a question for each skeleton (`joint_map_absent`)."""
+    src = str(path)
+
+    def fail(message: str) -> MotionFormatError:
+        return MotionFormatError(src, "joint-map", message)
+
+    p = Path(path)
+    if not p.exists():
+        raise fail("file does not exist")
+    if not p.is_file():
+        raise fail("not a file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise fail("not JSON (not UTF-8 text)") from None
+    except OSError as exc:
+        raise fail(f"unreadable ({exc.strerror})") from None
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for key, value in items:
+            if key in out:
+                raise fail(f"{key!r} is given twice")
+            out[key] = value
+        return out
+
+    try:
+        data = json.loads(text, object_pairs_hook=pairs)
+    except json.JSONDecodeError as exc:
+        raise fail(f"not JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from None
+    if not isinstance(data, dict):
+        raise fail(f"expected a JSON object of SMPL joint name -> source joint name, got "
+                   f"{type(data).__name__ if data is not None else 'null'}")
+    for key, value in data.items():
+        problem = _smpl_joint_key(key)
+        if problem:
+            raise fail(problem)
+        if not isinstance(value, str) or not value.strip():
+            raise fail(f"{key}: expected a source joint name (a non-empty string), got "
+                       f"{json.dumps(value)}")
+    return {k: str(v) for k, v in data.items()}
+
+
+def joint_map_absent(mapping: JointMap, names: Sequence[str]) -> list[tuple[str, str]]:
+    """The (SMPL joint, source joint) entries of `mapping` whose source joint is not among
+    `names` (case-insensitive), in the map's order."""
+    lookup = _lookup(names)
+    return [(j, s) for j, s in mapping.items() if s.lower() not in lookup]
 
 
 def _resolve(profile: SkeletonProfile, lookup: Mapping[str, int]) -> dict[str, int] | list[str]:
@@ -370,8 +456,7 @@ def heuristic_weights(names: Sequence[str], points: np.ndarray) -> tuple[np.ndar
     return w, missing
 
 
-def _apply_joint_map(w: np.ndarray, names: Sequence[str], mapping: Mapping[str, str]
-                     ) -> None:
+def _apply_joint_map(w: np.ndarray, names: Sequence[str], mapping: JointMap) -> None:
     lookup = _lookup(names)
     for joint, source in mapping.items():
         if source.lower() not in lookup:
@@ -383,11 +468,12 @@ def _apply_joint_map(w: np.ndarray, names: Sequence[str], mapping: Mapping[str, 
         w[k, lookup[source.lower()]] = 1.0
 
 
-def smpl_weights(names: Sequence[str], points: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, str]:
+def smpl_weights(names: Sequence[str], points: np.ndarray | None = None, *,
+                 joint_map: JointMap | None = None) -> tuple[np.ndarray, str]:
     """Weights (22, P) with SMPL joints = weights @ source points, and the mapping's name: a
-    known profile's, else `names/<naming family>`; the active joint map (`use_joint_map`)
-    overrides both. UnknownSkeletonError lists the SMPL joints still missing."""
+    known profile's, else `names/<naming family>`; the joint map (`joint_map`, or the block's
+    `use_joint_map` when None) overrides both for the joints it names. UnknownSkeletonError
+    lists the SMPL joints still missing."""
     n = len(names)
     pts = np.zeros((1, n, 3)) if points is None else np.asarray(points, dtype=np.float64)
     pts = pts.reshape((-1, n, 3))
@@ -397,7 +483,7 @@ def smpl_weights(names: Sequence[str], points: np.ndarray | None = None
     else:
         w, _ = heuristic_weights(names, pts)
         label = f"names/{naming_family(names)}"
-    mapping = _joint_map.get()
+    mapping = _active_map(joint_map)
     if mapping:
         _apply_joint_map(w, names, mapping)
         label += "+joint_map"
@@ -407,25 +493,28 @@ def smpl_weights(names: Sequence[str], points: np.ndarray | None = None
     return w, label
 
 
-def match_profile(names: Sequence[str]) -> tuple[SkeletonProfile, dict[str, int]]:
+def match_profile(names: Sequence[str], *, joint_map: JointMap | None = None
+                  ) -> tuple[SkeletonProfile, dict[str, int]]:
     """The first known profile whose names are all in `names`, and its canonical -> index map;
-    for a skeleton mapped by its names (or the joint map), a profile named `names/<family>`
-    whose map holds the SMPL joints' main source joints. UnknownSkeletonError when neither
-    maps every SMPL joint."""
+    for a skeleton mapped by its names (or a joint map, see `smpl_weights`), a profile named
+    `names/<family>` whose map holds the SMPL joints' main source joints. UnknownSkeletonError
+    when neither maps every SMPL joint."""
+    mapping = _active_map(joint_map)
     profile, index, _ = _closest_profile(names)
-    if profile is not None and not _joint_map.get():
+    if profile is not None and not mapping:
         return profile, index
-    w, label = smpl_weights(names)
+    w, label = smpl_weights(names, joint_map=mapping or {})
     main = {j: int(np.argmax(w[k])) for k, j in enumerate(SMPL_JOINT_NAMES)}
     return SkeletonProfile(label, {}, _IDENTITY_BLENDS), main
 
 
-def to_smpl22(names: Sequence[str], points: np.ndarray) -> tuple[np.ndarray, str]:
+def to_smpl22(names: Sequence[str], points: np.ndarray, *, joint_map: JointMap | None = None
+              ) -> tuple[np.ndarray, str]:
     """Source points (T, P, 3) named `names` (P,) as SMPL's 22 joints (T, 22, 3), same units.
 
-    Returns the positions and the mapping's name (see `smpl_weights`); UnknownSkeletonError
-    when some SMPL joint cannot be placed.
+    Returns the positions and the mapping's name (see `smpl_weights`, also for `joint_map`);
+    UnknownSkeletonError when some SMPL joint cannot be placed.
     """
     points = np.asarray(points, dtype=np.float64)
-    w, label = smpl_weights(names, points)
+    w, label = smpl_weights(names, points, joint_map=joint_map)
     return np.einsum("kp,...pd->...kd", w, points), label

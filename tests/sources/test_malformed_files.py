@@ -63,8 +63,9 @@ BVH_CASES = {
     "zero_frame_time": (_replace_line(177, "0.00833333", "0"), "line 177",
                         "Frame Time must be positive"),
     "unknown_keyword": (_replace_line(8, "OFFSET", "OFFSTE"), "line 8", "unexpected 'OFFSTE'"),
-    "unknown_skeleton": (lambda ls: [s.replace("lfemur", "thigh") for s in ls], "HIERARCHY",
-                         "match no known skeleton (closest: cmu_asf, missing lfemur)"),
+    "unknown_skeleton": (lambda ls: [s.replace("lfemur", "thigh") for s in ls], "joints",
+                         "match no known skeleton (closest: cmu_asf, missing lfemur); "
+                         "missing: L_Hip"),
 }
 
 

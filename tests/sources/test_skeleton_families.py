@@ -1,6 +1,6 @@
 """BVH skeletons of many naming families map onto SMPL's 22 joints by their names alone; a
-joint map names the rest; a skeleton that cannot be mapped is refused with the SMPL joints
-still missing. Every BVH here is synthetic, written to tmp_path."""
+joint map names the rest; a skeleton that cannot be mapped is refused (field `joints`) with the
+SMPL joints still missing. Every BVH here is synthetic, written to tmp_path."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ import pytest
 from physics_jax.errors import MotionFormatError
 from physics_jax.sources import SMPL_JOINT_NAMES, load_bvh
 from physics_jax.sources.joint_names import classify
-from physics_jax.sources.skeleton_map import UnknownSkeletonError, use_joint_map
+from physics_jax.sources.skeleton_map import (
+    UnknownSkeletonError,
+    joint_map_absent,
+    read_joint_map,
+    use_joint_map,
+)
 
 # role -> (parent role, offset in cm; y up, the character's left at +x). Absent roles are
 # skipped and their children hang from the nearest present ancestor.
@@ -246,6 +251,8 @@ def test_unmappable_skeleton_names_missing_smpl_joints(tmp_path: Path) -> None:
     with pytest.raises(MotionFormatError) as info:
         load_bvh(path)
     text = str(info.value)
+    assert info.value.path == str(path) and info.value.field == "joints"
+    assert text.startswith(f"{path}: joints: cannot map")
     assert "cannot map" in text and "--joint-map" in text
     assert text.endswith("missing: " + ", ".join(n for n in SMPL_JOINT_NAMES if n != "Pelvis"))
 
@@ -258,6 +265,11 @@ def test_joint_map_names_every_joint(tmp_path: Path) -> None:
     j = {n: i for i, n in enumerate(SMPL_JOINT_NAMES)}
     np.testing.assert_allclose(motion.positions[0, j["R_Elbow"]], _z_up_m(rest["R_forearm"]),
                                atol=1e-6)
+    explicit = load_bvh(path, joint_map=WEIRD_MAP)  # passed, not set for a block
+    np.testing.assert_array_equal(explicit.positions, motion.positions)
+    with use_joint_map({"Head": "b3"}):  # an explicit map wins over the block's
+        np.testing.assert_array_equal(load_bvh(path, joint_map=WEIRD_MAP).positions,
+                                      motion.positions)
 
 
 def test_joint_map_fills_and_overrides(tmp_path: Path) -> None:
@@ -265,8 +277,9 @@ def test_joint_map_fills_and_overrides(tmp_path: Path) -> None:
     names["L_knee"] = "mixamorig:Kn1"  # a name the heuristics do not know
     path = tmp_path / "partial.bvh"
     rest = write_bvh(path, names)
-    with pytest.raises(MotionFormatError, match=r"missing: L_Knee$"):
+    with pytest.raises(MotionFormatError, match=r"missing: L_Knee$") as info:
         load_bvh(path)
+    assert info.value.field == "joints"
     with use_joint_map({"L_Knee": "mixamorig:Kn1", "Head": "mixamorig:Neck"}):
         motion = load_bvh(path)
     j = {n: i for i, n in enumerate(SMPL_JOINT_NAMES)}
@@ -284,9 +297,17 @@ def test_joint_map_errors(tmp_path: Path) -> None:
     with use_joint_map({"L_Knee": "NoSuchJoint"}), pytest.raises(MotionFormatError) as info:
         load_bvh(path)
     assert "NoSuchJoint" in str(info.value) and str(info.value).endswith("missing: L_Knee")
+    assert info.value.field == "joints"
+    with pytest.raises(ValueError, match="unknown SMPL joints"):
+        load_bvh(path, joint_map={"Knee": "x"})
+    with pytest.raises(ValueError, match="non-empty name"):
+        load_bvh(path, joint_map={"L_Knee": ""})
     assert isinstance(UnknownSkeletonError("x", []), LookupError)
 
 
 def test_joint_map_json_round_trip(tmp_path: Path) -> None:
     (tmp_path / "map.json").write_text(json.dumps(WEIRD_MAP))
-    assert json.loads((tmp_path / "map.json").read_text()) == WEIRD_MAP
+    assert read_joint_map(tmp_path / "map.json") == WEIRD_MAP
+    names = [WEIRD[role] for role in WEIRD]
+    assert joint_map_absent(WEIRD_MAP, names) == []
+    assert joint_map_absent({"Head": "B4", "Neck": "b9"}, names) == [("Neck", "b9")]
