@@ -45,7 +45,7 @@ def test_deeply_nested_hierarchy_converts_to_one_error_line(tmp_path: Path, caps
     err = capsys.readouterr().err
     assert "Traceback" not in err
     lines = [x for x in err.splitlines() if x.startswith("error:")]
-    assert len(lines) == 1 and lines[0].startswith(f"error: {deep}: HIERARCHY: ")
+    assert len(lines) == 1 and lines[0].startswith(f"error: {deep}: joints: ")
     assert not (tmp_path / "out").exists()
 
 
