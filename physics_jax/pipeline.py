@@ -211,16 +211,14 @@ class BatchScorer:
     def _packed(self, global_orient, body_pose, transl, lengths, fps):
         b, t = transl.shape[:2]
         limit = self.max_frames()
-        too_long = lengths > t
         if t > limit:  # no valid clip reaches past `limit`: score the first `limit` frames
-            too_long = lengths > limit
-            t = limit
+            t = limit  # (so `lengths <= t` below rejects the longer clips)
             global_orient, body_pose, transl = (x[:, :t] for x in (global_orient, body_pose,
                                                                      transl))
         inside = jnp.arange(t)[None, :] < lengths[:, None]
         finite = (jnp.isfinite(global_orient).all(-1) & jnp.isfinite(transl).all(-1)
                   & jnp.isfinite(body_pose).all((-1, -2)))
-        valid = ((finite | ~inside).all(1) & (lengths >= MIN_FRAMES) & ~too_long
+        valid = ((finite | ~inside).all(1) & (lengths >= MIN_FRAMES) & (lengths <= t)
                  & jnp.isfinite(fps) & (fps > 0))
         go = jnp.where(valid[:, None, None], global_orient, 0.0)
         bp = jnp.where(valid[:, None, None, None], body_pose, 0.0)

@@ -1,12 +1,13 @@
 """Gaussian window sums over the frame axis of one padded clip, in time and memory linear in T.
 
 A truncated Gaussian window (weight exp(-0.5 ((t - s) dt / sigma)^2) of frame s in the window
-of frame t, 0 beyond `taps` frames) is a banded Toeplitz matrix. `window_sum` multiplies it
-with every column of x (T, C) in one product: for T <= `WINDOW_BLOCK` frames the dense (T, T)
-matrix (`gaussian_window`), beyond that block by block, each block of `WINDOW_BLOCK` output
-frames against the `WINDOW_BLOCK + 2 taps` input frames its windows reach (one
-(WINDOW_BLOCK, WINDOW_BLOCK + 2 taps) matrix, shared by every block). The band holds the same
-weights either way; only the order in which float rounding accumulates them differs.
+of frame t, 0 beyond `taps` frames) is a banded Toeplitz matrix. `window_sum` (`band_weights`,
+then `band_product`) multiplies it with every column of x (T, C) in one product: for
+T <= `WINDOW_BLOCK` frames the dense (T, T) matrix (`gaussian_window`), beyond that block by
+block, each block of `WINDOW_BLOCK` output frames against the `WINDOW_BLOCK + 2 taps` input
+frames its windows reach (one (WINDOW_BLOCK, WINDOW_BLOCK + 2 taps) matrix, shared by every
+block). The band holds the same weights either way; only the order in which float rounding
+accumulates them differs.
 """
 
 from __future__ import annotations
@@ -32,16 +33,27 @@ def gaussian_window(dt: jnp.ndarray, t_max: int, sigma: float, taps: int) -> jnp
                            taps)
 
 
-def window_sum(x: jnp.ndarray, dt: jnp.ndarray, sigma: float, taps: int,
-               block: int = WINDOW_BLOCK) -> jnp.ndarray:
-    """x (T, C) -> (T, C): sum over s of `gaussian_weight`(t - s) x[s] for every frame t (frames
-    past the clip's end must be zero in x). Equal to `gaussian_window(dt, T, ...) @ x`; for
-    T <= block it is that product, beyond it the banded product by blocks of `block` frames:
-    O(T (block + 2 taps) C) operations and O(T C + block (block + 2 taps)) memory."""
+def band_weights(dt: jnp.ndarray, t_max: int, sigma: float, taps: int,
+                 block: int = WINDOW_BLOCK) -> jnp.ndarray:
+    """The weights `band_product` multiplies with: for t_max <= block the dense (T, T)
+    `gaussian_window`, else the (block, block + 2 taps) window of one block of output frames
+    (row r: output frame r of the block; column j: input frame j - taps of the block)."""
+    if t_max <= block:
+        return gaussian_window(dt, t_max, sigma, taps)
+    width = block + 2 * taps
+    return gaussian_weight(jnp.arange(block)[:, None] + taps - jnp.arange(width)[None, :], dt,
+                           sigma, taps)
+
+
+def band_product(weights: jnp.ndarray, x: jnp.ndarray, taps: int, block: int = WINDOW_BLOCK
+                 ) -> jnp.ndarray:
+    """`band_weights` (of x's T frames) times x (T, C) -> (T, C): the window summed over every
+    column (frames past the clip's end must be zero in x). For T <= block the dense product;
+    beyond it block by block: O(T (block + 2 taps) C) operations, O(T C) memory."""
     t_max, c = x.shape
     hp = jax.lax.Precision.HIGHEST
     if t_max <= block:
-        return jnp.dot(gaussian_window(dt, t_max, sigma, taps), x, precision=hp)
+        return jnp.dot(weights, x, precision=hp)
     nb = -(-t_max // block)  # output blocks
     width = block + 2 * taps  # input frames the windows of one block reach
     parts = -(-width // block)  # input blocks per window
@@ -49,7 +61,13 @@ def window_sum(x: jnp.ndarray, dt: jnp.ndarray, sigma: float, taps: int,
     xp = jnp.pad(x, ((taps, (nb + parts - 1) * block - taps - t_max), (0, 0)))
     windows = jnp.concatenate([xp[k * block:(k + nb) * block].reshape(nb, block, c)
                                for k in range(parts)], 1)[:, :width]  # (nb, width, C)
-    off = jnp.arange(block)[:, None] + taps - jnp.arange(width)[None, :]  # (block, width)
-    weights = gaussian_weight(off, dt, sigma, taps)
     out = jnp.einsum("rj,njc->nrc", weights, windows, precision=hp)
     return out.reshape(nb * block, c)[:t_max]
+
+
+def window_sum(x: jnp.ndarray, dt: jnp.ndarray, sigma: float, taps: int,
+               block: int = WINDOW_BLOCK) -> jnp.ndarray:
+    """x (T, C) -> (T, C): sum over s of `gaussian_weight`(t - s) x[s] for every frame t (frames
+    past the clip's end must be zero in x). Equal to `gaussian_window(dt, T, ...) @ x`, and that
+    very product for T <= block; beyond it the banded product by blocks of `block` frames."""
+    return band_product(band_weights(dt, x.shape[0], sigma, taps, block), x, taps, block)

@@ -106,8 +106,8 @@ from physics_jax.kernels.support import (
     support_directions,
     support_function,
 )
+from physics_jax.kernels.window import band_product, band_weights
 from physics_jax.kernels.window import gaussian_window as gaussian_window  # re-exported
-from physics_jax.kernels.window import window_sum
 from physics_jax.presets.kinematic import gradient
 
 GRAVITY = 9.81
@@ -381,10 +381,11 @@ def frame_terms(bodies_pos, bodies_quat, foot_pos, foot_mat, com, root_force, ro
 
     # support-weighted means over about a step: every column in one banded product with the
     # Gaussian window (linear in T: `kernels.window.window_sum`)
+    weights = band_weights(dt, t_max, BALANCE_WINDOW_S, BALANCE_TAPS)
     weighted = jnp.where(sw[:, None] > 0, sw[:, None] * jnp.concatenate([pivot, polygon], -1),
                          0.0)  # (T, 2 + K); zero where a frame does not count (padding too)
-    sums = window_sum(jnp.concatenate([maskf[:, None], sw[:, None], weighted], -1), dt,
-                      BALANCE_WINDOW_S, BALANCE_TAPS)  # (T, 4 + K)
+    sums = band_product(weights, jnp.concatenate([maskf[:, None], sw[:, None], weighted], -1),
+                        BALANCE_TAPS)  # (T, 4 + K)
     den = jnp.maximum(sums[:, 1], 1e-3 * jnp.maximum(sums[:, 0], 1e-12))  # >= 1e-3 of frames
     cmp_outside = outside_support(sums[:, 2:4] / den[:, None], sums[:, 4:] / den[:, None],
                                   SUPPORT_DIRS)
