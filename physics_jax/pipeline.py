@@ -273,7 +273,7 @@ class BatchScorer:
         joint_vel, root = jax.lax.optimization_barrier(
             (qvel[:, self.layout.joint_dof_adr], qpos_n[:, 0:3]))
         chunk = self.config.chunk
-        if n <= chunk:
+        if t <= chunk:  # `clips_per_chunk` keeps n near `chunk`
             frames = self._frame_physics(qpos_n, qvel, qacc)
         else:  # a clip longer than a chunk: its per-frame physics `chunk` frames at a time
             m = -(-n // chunk)

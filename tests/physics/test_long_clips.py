@@ -159,10 +159,10 @@ def test_a_clip_too_long_for_the_device_is_rejected_with_a_reason(normal_clips, 
 def test_packed_scorer_marks_clips_past_max_frames_invalid(normal_clips, alone):
     """The packed entry point (`bridge.PhysicsReward`): a batch padded past `max_frames` is
     scored on its first `max_frames` frames; the clip longer than that is invalid, the others
-    score as alone. A chunk of 64 frames also runs the per-frame physics of each clip chunk in
-    pieces (`clip_states`), which changes nothing."""
+    score as alone. A chunk of 32 frames, shorter than the clips, also runs their per-frame
+    physics in pieces (`clip_states`), which changes nothing."""
     limit = max(NORMAL_FRAMES)
-    scorer = BatchScorer(ScorerConfig(preset="v2", chunk=64, max_frames=limit))
+    scorer = BatchScorer(ScorerConfig(preset="v2", chunk=32, max_frames=limit))
     clips = [*normal_clips, synthetic_clip("walk", frames=60, seed=9)]
     batch = pad_batch(clips, t_max=64, b_max=5)
     f32 = np.float32
