@@ -25,6 +25,7 @@ from generator.distributed import RankInfo, shard
 from generator.pipeline import VideoGenerator, build_video_generator, latent_shape
 from generator.sampler import SamplerConfig, block_ranges
 from generator.video_io import write_mp4
+from physics_jax.commands.args import non_negative_int, positive_int
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "no": torch.float32}
 DEFAULT_WAN_DIR = "wan_models/Wan2.1-T2V-1.3B"
@@ -67,20 +68,24 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     prompts.add_argument("--text_cache_dir", type=Path, help="on-disk prompt-embedding cache")
 
     video = parser.add_argument_group("video")
-    video.add_argument("--num_frames", type=int, default=None, help="1 + 4k frames (default 45)")
-    video.add_argument("--height", type=int, default=None, help="pixels, multiple of 16 (480)")
-    video.add_argument("--width", type=int, default=None, help="pixels, multiple of 16 (832)")
-    video.add_argument("--fps", type=int, default=16, help="frame rate of the mp4 (16)")
+    video.add_argument("--num_frames", type=positive_int, default=None,
+                       help="1 + 4k frames (default 45)")
+    video.add_argument("--height", type=positive_int, default=None,
+                       help="pixels, multiple of 16 (480)")
+    video.add_argument("--width", type=positive_int, default=None,
+                       help="pixels, multiple of 16 (832)")
+    video.add_argument("--fps", type=positive_int, default=16, help="frame rate of the mp4 (16)")
 
     sampler = parser.add_argument_group("sampler")
     sampler.add_argument(
         "--denoising_steps", type=str, default="1000,750,500,250",
         help="comma-separated steps before the shift warp (default 1000,750,500,250)",
     )  # fmt: skip
-    sampler.add_argument("--num_frame_per_block", type=int, default=3, help="latent frames/block")
+    sampler.add_argument("--num_frame_per_block", type=positive_int, default=3,
+                         help="latent frames/block")
     sampler.add_argument("--timestep_shift", type=float, default=5.0, help="schedule shift (5)")
-    sampler.add_argument("--seed", type=int, default=0, help="prompt i uses seed + i")
-    sampler.add_argument("--batch_size", type=int, default=1, help="videos per forward")
+    sampler.add_argument("--seed", type=non_negative_int, default=0, help="prompt i uses seed + i")
+    sampler.add_argument("--batch_size", type=positive_int, default=1, help="videos per forward")
     sampler.add_argument(
         "--guidance_scale", type=float, default=None,
         help="accepted for compatibility; has no effect (the causal sampler uses no CFG)",

@@ -114,3 +114,15 @@ def test_base_model_and_lora_flags(tmp_path: Path) -> None:
         assert run_sample(_args(*common, *extra, "--output_dir", str(tmp_path / name))) == 0
         outputs[name] = read_mp4(tmp_path / name / "00000_spin.mp4").astype(int)
     assert abs(outputs["base"] - outputs["lora"]).max() > 2
+
+
+@pytest.mark.parametrize("flag, value", [("--batch_size", "0"), ("--num_frames", "-5"),
+                                         ("--fps", "0"), ("--seed", "-1"),
+                                         ("--num_frame_per_block", "x")])
+def test_bad_counts_stop_at_the_command_line(flag: str, value: str, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        _args("--prompt", "x", "--output_dir", str(tmp_path / "out"), flag, value)
+    assert exit_info.value.code == 2
+    assert flag in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
