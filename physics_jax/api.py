@@ -9,8 +9,8 @@ import jax
 from physics_jax.jax_setup import configure_jax, jax_device
 from physics_jax.motion.batch import describe_clip, pad_batch
 from physics_jax.motion.clip import SmplClip
-from physics_jax.pipeline import BatchScorer, ScorerConfig, plan_batches, rejected_row
-from physics_jax.results import clip_results
+from physics_jax.pipeline import BatchScorer, ScorerConfig, plan_batches
+from physics_jax.results import clip_results, rejected_row
 
 
 @lru_cache(maxsize=8)

@@ -34,7 +34,7 @@ from physics_jax.kernels.finite_diff import published_qvel_qacc, rotation_qvel_q
 from physics_jax.kernels.masked import frame_mask, masked_min
 from physics_jax.kernels.retarget import smpl_to_qpos
 from physics_jax.kernels.self_collision import pose_penetration
-from physics_jax.motion.batch import T_BUCKETS, clip_source, describe_clip
+from physics_jax.motion.batch import T_BUCKETS
 from physics_jax.motion.clip import MIN_FRAMES
 from physics_jax.presets import phymotion as phymotion_preset
 from physics_jax.presets import v2 as v2_preset
@@ -104,16 +104,6 @@ def plan_batches(frames: Sequence[int], batch_size: int, limit: int
     long = [[i] for i, n in enumerate(frames) if n > LONG_CLIP_FRAMES and i not in rejected]
     size = max(1, batch_size)
     return [short[k:k + size] for k in range(0, len(short), size)] + long, rejected
-
-
-def rejected_row(clip, preset: str, reason: str) -> dict:
-    """The result row (`results.clip_results` schema) of a clip that was not scored: its
-    source, the frames and fps it states, `valid: false` and `reason`."""
-    frames, fps = describe_clip(clip)
-    return {"file": clip_source(clip), "preset": preset,
-            "fps": fps if np.isfinite(fps) else None, "frames": int(frames), "valid": False,
-            "reason": reason, "kinematic_source": "humanoid", "kinematic": {"score": None},
-            "contact": {"score": None}, "dynamic": {"score": None}, "reward": None}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from physics_jax.motion.batch import clip_source, describe_clip
 from physics_jax.presets import phymotion as phymotion_preset
 from physics_jax.presets import v2 as v2_preset
 from physics_jax.presets.kinematic import KINEMATIC_UNITS
@@ -61,3 +62,13 @@ def clip_results(out: dict, preset: str, sources: list[str], fps: np.ndarray,
                 row[axis] = {"score": None}
         rows.append(row)
     return rows
+
+
+def rejected_row(clip, preset: str, reason: str) -> dict:
+    """The result row (`results.clip_results` schema) of a clip that was not scored: its
+    source, the frames and fps it states, `valid: false` and `reason`."""
+    frames, fps = describe_clip(clip)
+    return {"file": clip_source(clip), "preset": preset,
+            "fps": fps if np.isfinite(fps) else None, "frames": int(frames), "valid": False,
+            "reason": reason, "kinematic_source": "humanoid", "kinematic": {"score": None},
+            "contact": {"score": None}, "dynamic": {"score": None}, "reward": None}
