@@ -9,7 +9,7 @@ after `--warmup` untimed ones:
 
   rollout               old adapter, KV-cache sampler (4 blocks x (4 steps + context pass))
   decode                Wan VAE decode of the rollout latents
-  pose                  `--pose` backend on the decoded videos (bridge.pose interface); when no
+  pose                  `--pose` backend on the decoded videos (pose interface); when no
                         backend runs here the phase is reported as not timed, with the reason
   physics               reward registry on B clips of 45 frames at 16 fps (the pose output when
                         it has SMPL parameters, else synthetic walks of the same size); the first
@@ -179,11 +179,11 @@ def pose_phase(phases: Phases, name: str, videos: torch.Tensor, fps: float,
         notes.append("pose: not timed (--pose none)")
         return None
     try:
-        from bridge.pose.backends import make_pose_estimator
-        from bridge.pose.interface import PoseBackendUnavailable
+        from pose.backends import make_pose_estimator
+        from pose.interface import PoseBackendUnavailable
     except ImportError as exc:  # the pose extra (av, mediapipe) is not installed here
         phases.seconds["pose"] = None
-        notes.append(f"pose: bridge.pose cannot be imported here ({exc}); not timed")
+        notes.append(f"pose: pose cannot be imported here ({exc}); not timed")
         return None
     try:
         estimator = make_pose_estimator(name)
@@ -197,7 +197,7 @@ def pose_phase(phases: Phases, name: str, videos: torch.Tensor, fps: float,
     if result.smpl_params is None:
         notes.append("pose: backend gave no SMPL parameters; physics scored synthetic motion")
         return None
-    from bridge.pose.motion import to_motion_batch
+    from pose.motion import to_motion_batch
 
     return to_motion_batch(result)
 

@@ -121,12 +121,12 @@ def _cmd_score(args) -> int:
 
 # Modules that add subcommands: each defines `register(subparsers)`. A module that is absent, or
 # that needs an optional dependency which is not installed, is skipped; other errors are raised.
-PROJECT_PACKAGES = ("physics_jax", "bridge", "generator")
+PROJECT_PACKAGES = ("physics_jax", "bridge", "pose", "generator")
 COMMAND_MODULES = (
     "physics_jax.commands.convert",
     "physics_jax.commands.validate",
     "physics_jax.commands.render",
-    "bridge.pose.cli",
+    "pose.cli",
     "generator.cli_sample",
     "generator.nft.cli",
 )

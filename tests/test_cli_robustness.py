@@ -214,7 +214,7 @@ def test_validate_report_folder_is_a_file_stops_before_work(tmp_path, capsys,
 def test_score_video_json_folder_stops_before_work(tmp_path, capsys, monkeypatch) -> None:
     if "score-video" not in COMMANDS:
         pytest.skip("score-video needs an optional dependency that is not installed")
-    from bridge.pose import video_scoring
+    from pose import video_scoring
 
     monkeypatch.setattr(video_scoring, "score_videos", _no_work)
     folder = tmp_path / "scores.json"

@@ -90,9 +90,9 @@ class AssumedFpsDecoder:
 
 
 class PoseMotionSource:
-    """Adapter from a `bridge.pose` estimator (videos -> `PoseResult`) to a `MotionSource`.
+    """Adapter from a `pose` estimator (videos -> `PoseResult`) to a `MotionSource`.
 
-    The result's `smpl_params` become the batch (`bridge.pose.motion.to_motion_batch`); a
+    The result's `smpl_params` become the batch (`pose.motion.to_motion_batch`); a
     backend that gives joints only (no SMPL fit) yields every clip invalid, with the reason.
     """
 
@@ -100,7 +100,7 @@ class PoseMotionSource:
         self.estimator = estimator
 
     def __call__(self, videos: torch.Tensor, fps: float | torch.Tensor) -> MotionBatch:
-        from bridge.pose.motion import to_motion_batch
+        from pose.motion import to_motion_batch
 
         result = self.estimator(videos, fps)
         try:
@@ -116,7 +116,7 @@ class PoseMotionSource:
 
 
 def make_pose_motion_source(backend: str, options: dict | None = None) -> PoseMotionSource:
-    """`PoseMotionSource` around `bridge.pose.backends.make_pose_estimator(backend, **options)`."""
-    from bridge.pose.backends import make_pose_estimator
+    """`PoseMotionSource` around `pose.backends.make_pose_estimator(backend, **options)`."""
+    from pose.backends import make_pose_estimator
 
     return PoseMotionSource(make_pose_estimator(backend, **(options or {})))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bridge.pose.camera import (
+from pose.camera import (
     CAMERA_TO_WORLD,
     backproject,
     camera_to_world,

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from bridge.pose.gating import FrameEvidence, GateThresholds, gate
+from pose.gating import FrameEvidence, GateThresholds, gate
 
 
 def _evidence(frames: int = 10, **overrides: np.ndarray) -> FrameEvidence:

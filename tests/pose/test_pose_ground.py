@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from bridge.pose.ground import floor_height
+from pose.ground import floor_height
 
 
 def test_floor_is_robust_to_a_few_low_outliers() -> None:

@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.pose import make_pose_estimator
-from bridge.pose.gvhmr_backend import (
+from pose import make_pose_estimator
+from pose.gvhmr_backend import (
     Y_UP_TO_Z_UP,
     GvhmrPoseEstimator,
     frames_for_crops,
     full_frame_boxes,
     keypoint_evidence,
 )
-from bridge.pose.gvhmr_setup import CHECKPOINTS, check_runtime, locate_gvhmr
-from bridge.pose.interface import PoseBackendUnavailable
+from pose.gvhmr_setup import CHECKPOINTS, check_runtime, locate_gvhmr
+from pose.interface import PoseBackendUnavailable
 
 
 def test_no_env_var(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,9 +8,9 @@ documented shapes of GVHMR's `estimate_K`, `normalize_kp2d`, `compute_cam_angvel
 import pytest
 import torch
 
-from bridge.pose.gvhmr_backend import GvhmrPoseEstimator
-from bridge.pose.gvhmr_runtime import _GvhmrModules
-from bridge.pose.motion import to_motion_batch
+from pose.gvhmr_backend import GvhmrPoseEstimator
+from pose.gvhmr_runtime import _GvhmrModules
+from pose.motion import to_motion_batch
 
 
 class FakePipeline:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.pose.inputs import check_video_batch, fit_size, fps_vector, uint8_frames
-from bridge.pose.interface import SMPL22_JOINT_NAMES, SMPL22_PARENTS, PoseResult
+from pose.inputs import check_video_batch, fit_size, fps_vector, uint8_frames
+from pose.interface import SMPL22_JOINT_NAMES, SMPL22_PARENTS, PoseResult
 
 
 def _result(b: int = 2, f: int = 4, **overrides: object) -> PoseResult:

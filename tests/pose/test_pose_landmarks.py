@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from bridge.pose import landmarks as lm
-from bridge.pose.interface import SMPL22_JOINT_NAMES
+from pose import landmarks as lm
+from pose.interface import SMPL22_JOINT_NAMES
 
 J = {name: i for i, name in enumerate(SMPL22_JOINT_NAMES)}
 

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from bridge.pose import landmarks as lm
-from bridge.pose.camera import focal_from_fov
-from bridge.pose.interface import SMPL22_JOINT_NAMES
-from bridge.pose.lifting import BlazePoseTrack, LiftSettings, lift_track
+from pose import landmarks as lm
+from pose.camera import focal_from_fov
+from pose.interface import SMPL22_JOINT_NAMES
+from pose.lifting import BlazePoseTrack, LiftSettings, lift_track
 
 J = {name: i for i, name in enumerate(SMPL22_JOINT_NAMES)}
 WIDTH, HEIGHT = 640, 480

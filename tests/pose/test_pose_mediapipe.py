@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.pose.interface import SMPL22_JOINT_NAMES, PoseEstimator, PoseResult
-from bridge.pose.mediapipe_backend import MediaPipePoseEstimator
+from pose.interface import SMPL22_JOINT_NAMES, PoseEstimator, PoseResult
+from pose.mediapipe_backend import MediaPipePoseEstimator
 
 pytest.importorskip("mediapipe")
 
@@ -22,7 +22,7 @@ def result() -> PoseResult:
     """Squats (first 20 frames, 4 s at 5 fps), an all-black clip and a noise clip, one batch."""
     if not SQUATS.is_file():
         pytest.skip(f"real test clip not found: {SQUATS}")
-    from bridge.pose.video_io import read_video
+    from pose.video_io import read_video
 
     squats = read_video(SQUATS, max_frames=FRAMES, max_side=320).frames
     blank = torch.zeros_like(squats)

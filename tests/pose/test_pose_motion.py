@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.pose.interface import PoseResult
-from bridge.pose.motion import to_motion_batch, to_smpl_clips
 from bridge.registry import MotionBatch
+from pose.interface import PoseResult
+from pose.motion import to_motion_batch, to_smpl_clips
 
 
 def _result(b: int = 3, f: int = 5, pose_dim: int = 69, params: bool = True) -> PoseResult:

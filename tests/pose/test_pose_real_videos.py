@@ -43,7 +43,7 @@ def write_black_video(path: Path, frames: int = FRAMES, fps: int = 16) -> Path:
 def letterboxed_batch() -> tuple[torch.Tensor, torch.Tensor]:
     """(5, 30, 3, 320, 320): the four clips centred on black squares, then an all-black clip;
     and their (5,) frame rates."""
-    from bridge.pose.video_io import read_video
+    from pose.video_io import read_video
 
     videos = torch.zeros(len(NAMES) + 1, FRAMES, 3, SIDE, SIDE)
     rates = []
@@ -57,9 +57,9 @@ def letterboxed_batch() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_trainer_path_videos_to_reward_registry() -> None:
-    from bridge.pose import make_pose_estimator
-    from bridge.pose.motion import to_motion_batch
     from bridge.registry import RewardRegistry
+    from pose import make_pose_estimator
+    from pose.motion import to_motion_batch
 
     videos, fps = letterboxed_batch()
     np.testing.assert_allclose(fps[:4].numpy(), FPS, rtol=1e-3)

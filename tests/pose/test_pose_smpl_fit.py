@@ -1,4 +1,4 @@
-"""Joints -> SMPL parameters (`bridge.pose.smpl_fit`) on joints of known SMPL motion.
+"""Joints -> SMPL parameters (`pose.smpl_fit`) on joints of known SMPL motion.
 
 One batch of five clips (4 x 32 frames + 1 x 2 frames: 130 frames, the same IK kernel size
 as the real-video tests) is fitted once: an exact humanoid motion, the same motion with arms
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.pose.interface import PoseResult
-from bridge.pose.smpl_fit import MIN_WEIGHT, SmplFit, attach_smpl_all, fit_smpl, joint_weights
 from physics_jax.ik import smpl_joint_positions
+from pose.interface import PoseResult
+from pose.smpl_fit import MIN_WEIGHT, SmplFit, attach_smpl_all, fit_smpl, joint_weights
 
 T = 32
 

@@ -1,4 +1,4 @@
-"""Per-clip figures and the `python -m bridge.pose` command."""
+"""Per-clip figures and the `python -m pose` command."""
 
 from pathlib import Path
 
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.pose.__main__ import main
-from bridge.pose.interface import SMPL22_JOINT_NAMES, PoseResult
-from bridge.pose.summary import format_summary, summarize
+from pose.__main__ import main
+from pose.interface import SMPL22_JOINT_NAMES, PoseResult
+from pose.summary import format_summary, summarize
 
 J = {name: i for i, name in enumerate(SMPL22_JOINT_NAMES)}
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bridge.pose.temporal import fill_missing, gaussian_smooth, upsample_factor, upsample_linear
+from pose.temporal import fill_missing, gaussian_smooth, upsample_factor, upsample_linear
 
 
 def test_fill_missing_interpolates_and_holds_ends() -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from bridge.pose.video_io import VideoReadError, read_video
+from pose.video_io import VideoReadError, read_video
 
 VIDEOS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "videos"
 SQUATS = VIDEOS / "tfjs_pose_squats.mp4"

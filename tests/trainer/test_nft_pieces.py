@@ -10,7 +10,6 @@ import torch
 from nft_helpers import toy_config
 from safetensors.torch import load_file
 
-from bridge.pose.interface import PoseResult
 from bridge.registry import MotionBatch, RewardRegistry
 from generator.lora import add_lora
 from generator.model import CausalWanModel
@@ -31,6 +30,7 @@ from generator.nft.trainer import NFTTrainer
 from generator.tiny import build_tiny_vae, tiny_model_config
 from generator.vae import WanVAE
 from physics_jax.cli import main as phymotion_main
+from pose.interface import PoseResult
 
 CONFIGS = "configs/nft_causal_forcing.py"
 

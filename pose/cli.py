@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bridge.pose.backends import BACKENDS
 from physics_jax.commands.args import positive_int
+from pose.backends import BACKENDS
 
 EXIT_BAD_INPUT = 2
 
@@ -50,10 +50,10 @@ def print_pose_table(rows: list[dict]) -> None:
 
 
 def _cmd_score_video(args) -> int:
-    from bridge.pose.interface import PoseBackendUnavailable
-    from bridge.pose.video_scoring import score_videos
     from physics_jax.cli import print_table
     from physics_jax.commands.outputs import check_file, write_json
+    from pose.interface import PoseBackendUnavailable
+    from pose.video_scoring import score_videos
 
     if args.json_path:
         check_file(args.json_path, "--json")

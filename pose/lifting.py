@@ -31,10 +31,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.pose.camera import backproject, camera_to_world, focal_from_fov, solve_translation
-from bridge.pose.ground import floor_height
-from bridge.pose.landmarks import L_HIP, R_HIP, SOLE_LANDMARKS, blazepose_to_smpl22
-from bridge.pose.temporal import fill_missing, gaussian_smooth
+from pose.camera import backproject, camera_to_world, focal_from_fov, solve_translation
+from pose.ground import floor_height
+from pose.landmarks import L_HIP, R_HIP, SOLE_LANDMARKS, blazepose_to_smpl22
+from pose.temporal import fill_missing, gaussian_smooth
 
 
 @dataclass

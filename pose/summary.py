@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.pose.interface import SMPL22_JOINT_NAMES, PoseResult
+from pose.interface import SMPL22_JOINT_NAMES, PoseResult
 
 _J = {name: i for i, name in enumerate(SMPL22_JOINT_NAMES)}
 

@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from bridge.pose.gvhmr_setup import GvhmrPaths, check_runtime
+from pose.gvhmr_setup import GvhmrPaths, check_runtime
 
 _LOAD_LOCK = threading.Lock()
 

@@ -3,9 +3,9 @@
 Each video gets its own `mediapipe.solutions.pose.Pose` (model_complexity=1, tracking mode,
 landmark smoothing on), created and closed in the worker thread that processes it, so no
 MediaPipe state is shared across threads. The landmarks become SMPL-22 joints in the physics
-world frame as described in `bridge.pose.landmarks` and `bridge.pose.lifting`; with
+world frame as described in `pose.landmarks` and `pose.lifting`; with
 `fit_smpl` (default) the joints of all clips are then fitted by batched inverse kinematics
-(`bridge.pose.smpl_fit`), which fills `PoseResult.smpl_params` for the scorer.
+(`pose.smpl_fit`), which fills `PoseResult.smpl_params` for the scorer.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from bridge.pose.gating import FrameEvidence, GateThresholds, gate
-from bridge.pose.inputs import check_video_batch, fit_size, fps_vector, uint8_frames
-from bridge.pose.interface import PoseBackendUnavailable, PoseResult
-from bridge.pose.landmarks import BODY_LANDMARKS, NUM_LANDMARKS, smpl22_visibility
-from bridge.pose.lifting import BlazePoseTrack, LiftSettings, lift_track
+from pose.gating import FrameEvidence, GateThresholds, gate
+from pose.inputs import check_video_batch, fit_size, fps_vector, uint8_frames
+from pose.interface import PoseBackendUnavailable, PoseResult
+from pose.landmarks import BODY_LANDMARKS, NUM_LANDMARKS, smpl22_visibility
+from pose.lifting import BlazePoseTrack, LiftSettings, lift_track
 
 
 def _landmark_array(landmarks: object, fields: tuple[str, ...]) -> np.ndarray:
@@ -134,6 +134,6 @@ class MediaPipePoseEstimator:
         )
         if not self.fit_smpl:
             return result
-        from bridge.pose.smpl_fit import attach_smpl
+        from pose.smpl_fit import attach_smpl
 
         return attach_smpl(result, self.thresholds)

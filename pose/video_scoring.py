@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridge.pose.backends import make_pose_estimator
-from bridge.pose.interface import PoseResult
-from bridge.pose.video_io import VideoReadError, read_video
 from physics_jax.errors import MotionFormatError, require_file
 from physics_jax.results import AXES
+from pose.backends import make_pose_estimator
+from pose.interface import PoseResult
+from pose.video_io import VideoReadError, read_video
 
 
 @dataclass
@@ -105,15 +105,15 @@ def score_videos(paths: Sequence[str | Path], preset: str = "v2", backend: str =
     if backend == "mediapipe":
         import jax
 
-        from bridge.pose.smpl_fit import attach_smpl_all
         from physics_jax.jax_setup import configure_jax, jax_device
+        from pose.smpl_fit import attach_smpl_all
 
         configure_jax()
         with jax.default_device(jax_device(device)):
             results = attach_smpl_all(results, getattr(estimator, "thresholds", None))
     fit_seconds = time.perf_counter() - start
 
-    from bridge.pose.motion import to_smpl_clips
+    from pose.motion import to_smpl_clips
 
     clips = [to_smpl_clips(r, [str(p)])[0] for r, p in zip(results, files, strict=True)]
     start = time.perf_counter()

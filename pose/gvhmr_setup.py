@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from bridge.pose.interface import PoseBackendUnavailable
+from pose.interface import PoseBackendUnavailable
 
 ENV_VAR = "GVHMR_ROOT"
 CHECKPOINT_DIR = Path("inputs") / "checkpoints"

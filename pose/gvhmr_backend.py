@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from bridge.pose.gating import FrameEvidence, GateThresholds, gate
-from bridge.pose.ground import floor_height
-from bridge.pose.gvhmr_runtime import GvhmrRuntime, load_gvhmr_runtime
-from bridge.pose.gvhmr_setup import GvhmrPaths, locate_gvhmr
-from bridge.pose.inputs import check_video_batch, fps_vector, uint8_frames
-from bridge.pose.interface import PoseResult
-from bridge.pose.temporal import upsample_factor, upsample_linear
+from pose.gating import FrameEvidence, GateThresholds, gate
+from pose.ground import floor_height
+from pose.gvhmr_runtime import GvhmrRuntime, load_gvhmr_runtime
+from pose.gvhmr_setup import GvhmrPaths, locate_gvhmr
+from pose.inputs import check_video_batch, fps_vector, uint8_frames
+from pose.interface import PoseResult
+from pose.temporal import upsample_factor, upsample_linear
 
 SMPL_PARAM_KEYS = ("global_orient", "body_pose", "transl", "betas")
 # SMPL's ball-of-foot joint height above the sole when the foot is flat (m), PHC humanoid.

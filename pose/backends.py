@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.pose.interface import PoseEstimator
+from pose.interface import PoseEstimator
 
 BACKENDS = ("mediapipe", "gvhmr")
 
@@ -12,11 +12,11 @@ BACKENDS = ("mediapipe", "gvhmr")
 def make_pose_estimator(name: str = "mediapipe", **options: Any) -> PoseEstimator:
     """Build the backend `name` ("mediapipe" or "gvhmr") with its dataclass `options`."""
     if name == "mediapipe":
-        from bridge.pose.mediapipe_backend import MediaPipePoseEstimator
+        from pose.mediapipe_backend import MediaPipePoseEstimator
 
         return MediaPipePoseEstimator(**options)
     if name == "gvhmr":
-        from bridge.pose.gvhmr_backend import GvhmrPoseEstimator
+        from pose.gvhmr_backend import GvhmrPoseEstimator
 
         return GvhmrPoseEstimator(**options)
     raise ValueError(f"unknown pose backend {name!r}; choose one of {', '.join(BACKENDS)}")

@@ -1,4 +1,4 @@
-"""`python -m bridge.pose VIDEO...`: recover motion from video files and print per-clip figures."""
+"""`python -m pose VIDEO...`: recover motion from video files and print per-clip figures."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import argparse
 import time
 from collections.abc import Sequence
 
-from bridge.pose.backends import BACKENDS, make_pose_estimator
-from bridge.pose.summary import format_summary, summarize
-from bridge.pose.video_io import read_video
+from pose.backends import BACKENDS, make_pose_estimator
+from pose.summary import format_summary, summarize
+from pose.video_io import read_video
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one backend on each video in turn; returns 1 if any clip is invalid."""
-    parser = argparse.ArgumentParser(prog="python -m bridge.pose", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m pose", description=__doc__)
     parser.add_argument("videos", nargs="+", help="video files")
     parser.add_argument("--backend", choices=BACKENDS, default="mediapipe")
     parser.add_argument("--max-frames", type=int, default=None)

@@ -6,18 +6,18 @@ in the scorer's convention; `to_motion_batch` turns it into the trainer's `Motio
 See docs/pose.md.
 """
 
-from bridge.pose.backends import BACKENDS, make_pose_estimator
-from bridge.pose.gating import GateThresholds
-from bridge.pose.interface import (
+from pose.backends import BACKENDS, make_pose_estimator
+from pose.gating import GateThresholds
+from pose.interface import (
     SMPL22_JOINT_NAMES,
     SMPL22_PARENTS,
     PoseBackendUnavailable,
     PoseEstimator,
     PoseResult,
 )
-from bridge.pose.motion import to_motion_batch, to_smpl_clips
-from bridge.pose.smpl_fit import attach_smpl, attach_smpl_all
-from bridge.pose.video_io import Video, VideoReadError, read_video
+from pose.motion import to_motion_batch, to_smpl_clips
+from pose.smpl_fit import attach_smpl, attach_smpl_all
+from pose.video_io import Video, VideoReadError, read_video
 
 __all__ = [
     "BACKENDS",

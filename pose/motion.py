@@ -12,9 +12,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from bridge.pose.interface import PoseResult
 from bridge.registry import MotionBatch
 from physics_jax.motion.clip import SmplClip
+from pose.interface import PoseResult
 
 SMPL_KEYS = ("global_orient", "body_pose", "transl")
 
@@ -25,7 +25,7 @@ def _params(result: PoseResult) -> dict[str, torch.Tensor]:
     if missing:
         raise ValueError(
             f"PoseResult.smpl_params lacks {', '.join(missing)}: use a backend that fits SMPL "
-            "parameters (mediapipe with fit_smpl=True, gvhmr) or bridge.pose.smpl_fit.attach_smpl")
+            "parameters (mediapipe with fit_smpl=True, gvhmr) or pose.smpl_fit.attach_smpl")
     return {k: params[k] for k in SMPL_KEYS}
 
 

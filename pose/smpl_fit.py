@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from bridge.pose.gating import GateThresholds
-from bridge.pose.interface import NUM_JOINTS, PoseResult
 from physics_jax.motion.clip import MIN_FRAMES
+from pose.gating import GateThresholds
+from pose.interface import NUM_JOINTS, PoseResult
 
 MIN_WEIGHT = 0.1
 
