@@ -35,7 +35,7 @@ def print_pose_table(rows: list[dict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from physics_jax.cli import format_number
+    from physics_jax.commands.table import format_number
 
     table = Table(title="pose recovery")
     for col in ("file", "backend", "pose", "confidence", "fit error (cm)", "seconds", "reason"):
@@ -50,8 +50,8 @@ def print_pose_table(rows: list[dict]) -> None:
 
 
 def _cmd_score_video(args) -> int:
-    from physics_jax.cli import print_table
     from physics_jax.commands.outputs import check_file, write_json
+    from physics_jax.commands.table import print_table
     from pose.interface import PoseBackendUnavailable
     from pose.video_scoring import score_videos
 

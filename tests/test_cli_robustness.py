@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import build_parser, main
 from physics_jax import api
-from physics_jax.cli import build_parser, main, print_table
+from physics_jax.commands.table import print_table
 from physics_jax.errors import MotionFormatError
 from physics_jax.ik import convert as ik_convert
 from physics_jax.motion import load_motion, save_motion

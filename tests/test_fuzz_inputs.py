@@ -17,8 +17,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.cli import main
 from bridge.reward import ROW_REASONS, PhysicsReward
-from physics_jax.cli import main
 
 FUZZ_CASES = int(os.environ.get("PHYMOTION_FUZZ_CASES", "200"))
 FUZZ = settings(max_examples=FUZZ_CASES, deadline=None, derandomize=True,

@@ -131,8 +131,8 @@ def _key_frame_strips(timelines: list, count: int) -> tuple[list, list[str]]:
 
 
 def _cmd_report(args) -> int:
-    from physics_jax.cli import print_table
     from physics_jax.commands.outputs import check_file, write_text
+    from physics_jax.commands.table import print_table
     from physics_jax.jax_setup import configure_jax
     from physics_jax.viz.report import report_html
     from physics_jax.viz.timeline import analyse_clips

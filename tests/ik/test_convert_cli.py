@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from ik_data import joints_of
 
-from physics_jax.cli import main
+from app.cli import main
 from physics_jax.motion import load_motion, save_motion
 from physics_jax.sources.units import Y_UP_TO_Z_UP
 from physics_jax.synthetic import synthetic_clip

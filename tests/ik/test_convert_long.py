@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from ik_data import joints_of
 
-from physics_jax.cli import main
+from app.cli import main
 from physics_jax.commands import convert as convert_command
 from physics_jax.ik import convert as ik_convert
 from physics_jax.motion import load_motion

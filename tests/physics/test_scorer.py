@@ -102,7 +102,7 @@ def test_random_inputs_never_give_nan(seed, frames, fps, scale, teleport):
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "physics_jax.cli", *args],
+    return subprocess.run([sys.executable, "-m", "app", *args],
                           capture_output=True, text=True, timeout=600)
 
 

@@ -99,7 +99,7 @@ def test_score_video_without_gvhmr_set_up_exits_2_with_one_line(
     import av
     import numpy as np
 
-    from physics_jax.cli import main
+    from app.cli import main
 
     video = tmp_path / "grey.mp4"
     with av.open(str(video), "w") as container:

@@ -80,7 +80,7 @@ def test_trainer_path_videos_to_reward_registry() -> None:
 
 
 def test_score_video_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from physics_jax.cli import main
+    from app.cli import main
 
     black = write_black_video(tmp_path / "black.mp4")
     out = tmp_path / "rows.json"
@@ -110,7 +110,7 @@ def test_score_video_command(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 @pytest.mark.parametrize("kind", ["missing", "junk"])
 def test_score_video_bad_file_exits_2_with_one_line(
         kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from physics_jax.cli import main
+    from app.cli import main
 
     bad = tmp_path / f"{kind}.mp4"
     if kind == "junk":

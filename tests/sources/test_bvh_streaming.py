@@ -11,7 +11,7 @@ import pytest
 from motion_data import SMPL_DIR, needs_data
 from scipy.spatial.transform import Rotation
 
-from physics_jax.cli import main
+from app.cli import main
 from physics_jax.sources import bvh as bvh_module
 from physics_jax.sources import load_bvh, parse_bvh
 from physics_jax.sources.errors import MotionFormatError

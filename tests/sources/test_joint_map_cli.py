@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_skeleton_families import FAMILIES, WEIRD, WEIRD_MAP, write_bvh
 
-from physics_jax.cli import main
+from app.cli import main
 from physics_jax.motion import load_motion
 from physics_jax.sources import SMPL_JOINT_NAMES
 from physics_jax.sources.load import skeleton_joint_names

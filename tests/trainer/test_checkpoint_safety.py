@@ -18,6 +18,7 @@ import torch
 from nft_helpers import TOY, make_trainer, toy_config
 from safetensors.torch import load_file, save_file
 
+from app.cli import main as phymotion_main
 from generator.nft.checkpointing import (
     STATE_FILE,
     CheckpointError,
@@ -27,7 +28,6 @@ from generator.nft.checkpointing import (
     set_rng_state,
 )
 from generator.nft.config import NFTConfig, RunConfig, load_config
-from physics_jax.cli import main as phymotion_main
 
 STEPS = (1, 2)
 CORRUPTIBLE = ("adapters.safetensors", "ema.safetensors", "optimizer.pt",

@@ -10,6 +10,7 @@ import torch
 from nft_helpers import toy_config
 from safetensors.torch import load_file
 
+from app.cli import main as phymotion_main
 from bridge.registry import MotionBatch, RewardRegistry
 from generator.lora import add_lora
 from generator.model import CausalWanModel
@@ -29,7 +30,6 @@ from generator.nft.toy import TARGET_U, ToyMotionDecoder
 from generator.nft.trainer import NFTTrainer
 from generator.tiny import build_tiny_vae, tiny_model_config
 from generator.vae import WanVAE
-from physics_jax.cli import main as phymotion_main
 from pose.interface import PoseResult
 
 CONFIGS = "configs/nft_causal_forcing.py"

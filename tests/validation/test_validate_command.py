@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from physics_jax.cli import main
+from app.cli import main
 from physics_jax.validation.corruptions import CORRUPTIONS
 from physics_jax.validation.metrics import AUROC_TARGET, SPEARMAN_TARGET
 

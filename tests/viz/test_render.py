@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from viz_clips import no_opengl
 
-from physics_jax.cli import main
+from app.cli import main
 from physics_jax.motion import save_motion
 from physics_jax.viz import scene
 from physics_jax.viz.scene import ClipRenderer, playback_indices

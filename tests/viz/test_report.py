@@ -9,7 +9,7 @@ import imageio.v3 as iio
 import pytest
 from viz_clips import no_opengl
 
-from physics_jax.cli import main
+from app.cli import main
 from physics_jax.motion import save_motion
 from physics_jax.viz import scene
 

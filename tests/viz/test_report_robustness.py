@@ -4,7 +4,7 @@ page and the table show "—" / "-" for them, and the report is written."""
 import copy
 import math
 
-from physics_jax.cli import main
+from app.cli import main
 from physics_jax.motion import save_motion
 from physics_jax.viz import timeline
 from physics_jax.viz.report import clip_section, summary_table
