@@ -37,7 +37,7 @@ def child(frames: int, device: str, dtype: str, kind: str, analysis_only: bool) 
 
     from physics_jax.api import get_scorer, score_clips
     from physics_jax.motion import pad_batch
-    from physics_jax.motion.batch import bucket_frames
+    from physics_jax.motion.padding import bucket_frames
     from physics_jax.synthetic import synthetic_clip
 
     clip = synthetic_clip(kind, frames=frames, fps=30.0, seed=0, noise=0.02)

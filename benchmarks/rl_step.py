@@ -39,7 +39,7 @@ from typing import Any
 
 import torch
 
-from bridge.registry import MotionBatch, RewardRegistry
+from bridge.registry import RewardRegistry
 from generator.config import CausalWanConfig
 from generator.lora import add_lora
 from generator.model import CausalWanModel
@@ -51,6 +51,7 @@ from generator.prediction import predict_x0
 from generator.sampler import CausalSampler, SamplerConfig
 from generator.schedule import add_noise
 from generator.vae import WanVAE
+from physics_jax.motion.batch import MotionBatch
 
 PUBLISHED_BATCHES_PER_EPOCH = 16  # sampling batches and micro-batches per GPU per epoch
 

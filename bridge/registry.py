@@ -1,8 +1,8 @@
 """The trainer's reward: named reward functions with weights, `avg` = their weighted sum.
 
-A reward function takes a `MotionBatch` and returns a dict of (B,) tensors with at least
-`reward` (higher is better) and `valid` (bool), and optionally `reasons` (one string per clip,
-"" where valid). `RewardRegistry` calls each component, prefixes
+A reward function takes a `MotionBatch` (torch tensors) and returns a dict of (B,) tensors with
+at least `reward` (higher is better) and `valid` (bool), and optionally `reasons` (one string per
+clip, "" where valid). `RewardRegistry` calls each component, prefixes
 its outputs with the component's name for logging, and combines them. A component that raises,
 or returns a non-finite reward for some clips, marks those clips invalid with a reason; the batch
 and the other components go on.
@@ -14,46 +14,17 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import torch
 
+from physics_jax.motion.batch import MotionBatch
+
+__all__ = ["MotionBatch", "RewardRegistry", "RewardResult", "available_rewards",
+           "register_reward"]
+
 log = logging.getLogger(__name__)
 
-RewardFn = Callable[["MotionBatch"], dict[str, torch.Tensor]]
-
-
-@dataclass
-class MotionBatch:
-    """SMPL motion of B clips on one device (y-up world, metres, radians).
-
-    global_orient (B, T, 3); body_pose (B, T, 63|69); transl (B, T, 3); lengths (B,) frames;
-    fps (B,) or a float; valid (B,) bool from upstream (e.g. pose recovery's person gating);
-    reasons: one string per clip, "" where valid.
-    """
-
-    global_orient: torch.Tensor
-    body_pose: torch.Tensor
-    transl: torch.Tensor
-    lengths: torch.Tensor
-    fps: torch.Tensor | float
-    valid: torch.Tensor | None = None
-    reasons: list[str] = field(default_factory=list)
-
-    def __post_init__(self):
-        b = self.transl.shape[0]
-        if self.valid is None:
-            self.valid = torch.ones(b, dtype=torch.bool, device=self.transl.device)
-        if not self.reasons:
-            self.reasons = [""] * b
-
-    @property
-    def size(self) -> int:
-        return int(self.transl.shape[0])
-
-    @property
-    def device(self) -> torch.device:
-        return self.transl.device
+RewardFn = Callable[[MotionBatch], dict[str, torch.Tensor]]
 
 
 _FACTORIES: dict[str, Callable[[], RewardFn]] = {}

@@ -1,5 +1,5 @@
-"""GPU reward on PyTorch tensors: SMPL batches in, reward / axes / sub-scores / valid flags out,
-on the caller's device, through DLPack, with (B, T) buckets and an async `submit()`."""
+"""The physics reward on PyTorch tensors: SMPL batches in, reward / axes / sub-scores / valid
+flags out, on the caller's device, through DLPack, with (B, T) buckets and an async `submit()`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import torch
 
 from physics_jax.jax_setup import configure_jax
-from physics_jax.motion.batch import bucket_clips, bucket_frames
-from physics_jax.motion.clip import MAX_ANGLE, MAX_FPS, MAX_TRANSL, MIN_FPS, MIN_FRAMES
+from physics_jax.motion.padding import pad, padded_shape, padding_index
+from physics_jax.motion.validity import (
+    MIN_FRAMES,
+    NUMERICAL_FAILURE,
+    ROW_REASONS,
+    VALID,
+    row_codes,
+)
 
 configure_jax()
 
@@ -19,16 +25,7 @@ configure_jax()
 from bridge.dlpack import jax_to_torch, torch_to_jax  # noqa: E402
 from physics_jax.pipeline import BatchScorer, ScorerConfig  # noqa: E402
 
-ROW_REASONS = (
-    "",
-    f"lengths: below {MIN_FRAMES} frames or beyond the data",
-    f"fps: outside [{MIN_FPS:g}, {MAX_FPS:g}] Hz",
-    "non-finite value",
-    f"transl: |value| beyond {MAX_TRANSL:g} m",
-    f"global_orient/body_pose: |axis-angle| beyond {MAX_ANGLE:g} rad",
-)
-"""Why a row is invalid, indexed by the `invalid_reason` code of `PhysicsReward`'s output; the
-rule is `physics_jax.motion.clip`'s, applied to the first `lengths` frames of each row."""
+__all__ = ["ROW_REASONS", "PhysicsReward", "check_inputs", "rank_device"]
 
 
 def _real_tensor(value, name: str, ndim: int, device: torch.device | None = None
@@ -81,32 +78,6 @@ def check_inputs(global_orient, body_pose, transl, lengths, fps
     return go, bp, tr, lengths, fps.reshape(-1).expand(b).to(torch.float32)
 
 
-def row_reasons(go: torch.Tensor, bp: torch.Tensor, tr: torch.Tensor, lengths: torch.Tensor,
-                fps: torch.Tensor) -> torch.Tensor:
-    """(B,) int codes into `ROW_REASONS`: 0 where a row can be scored, else the first rule it
-    breaks; only the first `lengths` frames of a row are looked at."""
-    t = tr.shape[1]
-    inside = torch.arange(t, device=tr.device)[None, :] < lengths[:, None]  # (B, T)
-
-    def any_inside(bad: torch.Tensor) -> torch.Tensor:
-        return (bad & inside).any(1)
-
-    finite = (torch.isfinite(go).all(-1) & torch.isfinite(bp).all(-1)
-              & torch.isfinite(tr).all(-1))
-    angles = torch.maximum(go.abs().amax(-1), bp.abs().amax(-1))
-    rules = [
-        (lengths < MIN_FRAMES) | (lengths > t),
-        ~((fps >= MIN_FPS) & (fps <= MAX_FPS)),
-        any_inside(~finite),
-        any_inside(tr.abs().amax(-1) > MAX_TRANSL),
-        any_inside(angles > MAX_ANGLE),
-    ]
-    code = torch.zeros(tr.shape[0], dtype=torch.int64, device=tr.device)
-    for i, broken in reversed(list(enumerate(rules, start=1))):
-        code = torch.where(broken, i, code)
-    return code
-
-
 def rank_device() -> torch.device:
     """This process's GPU under torchrun (LOCAL_RANK), else cuda:0, else CPU."""
     if torch.cuda.is_available():
@@ -120,7 +91,8 @@ class PhysicsReward:
     Inputs: global_orient (B, T, 3), body_pose (B, T, 63|69) or (B, T, 21|23, 3), transl
     (B, T, 3) (SMPL, y-up, m, radians; real floating tensors on one device), lengths (B,) frame
     counts, fps (B,) or a number (Hz). Output: dict of (B,) tensors on the input device:
-    `reward`, `valid`, `invalid_reason` (codes into `ROW_REASONS`; `reasons()` decodes them),
+    `reward`, `valid`, `invalid_reason` (codes into `validity.ROW_REASONS`; `reasons()` decodes
+    them),
     `<axis>` and `<axis>/<term>` scores, `<axis>/<term>/value` physical values and
     `<axis>/<term>/<detail>` details (v2: `contact/slip/drift`). A row outside the validity
     rule is `valid` False with a reason; a batch that breaks the shape contract is a
@@ -139,19 +111,18 @@ class PhysicsReward:
 
     def prepare(self, global_orient, body_pose, transl, lengths, fps
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Check the batch (`check_inputs`, `row_reasons`), pad (B, T) to its bucket (repeating
-        the last frame and clip) and pack it into one contiguous (B', T' * 75 + 2) float32
-        tensor on the input's device, the layout of `BatchScorer.packed_buffer`: per clip its
-        frames' global_orient, body_pose (23 joints) and transl, then its length and fps.
-        Returns (buffer, reason codes (B,)); a row with a reason goes in with length 0, which
-        the kernel scores as invalid."""
+        """Check the batch (`check_inputs`, then the validity rule `validity.row_codes`), pad
+        (B, T) to its bucket (`padding.padding_index`) and pack it into one contiguous
+        (B', T' * 75 + 2) float32 tensor on the input's device, the layout of
+        `BatchScorer.packed_buffer`: per clip its frames' global_orient, body_pose (23 joints)
+        and transl, then its length and fps. Returns (buffer, reason codes (B,)); a row with a
+        reason goes in with length 0, which the kernel scores as invalid."""
         go, bp, tr, lengths, fps = check_inputs(global_orient, body_pose, transl, lengths, fps)
-        device = tr.device
         b, t = tr.shape[:2]
-        reasons = row_reasons(go, bp, tr, lengths, fps)
+        reasons = row_codes(go, bp, tr, lengths, fps)
         if b == 0:
             return tr.new_zeros(0, 0), reasons
-        ok = reasons == 0
+        ok = reasons == VALID
         lengths, fps = torch.where(ok, lengths, 0), torch.where(ok, fps, 30.0)
         parts = [go, bp, tr]
         if bp.shape[-1] == 63:
@@ -159,15 +130,9 @@ class PhysicsReward:
         frames = torch.cat(parts, -1)  # (B, T, 75)
         if t < MIN_FRAMES:  # nothing to score; a zero clip the kernel can run
             frames, t = frames.new_zeros(b, MIN_FRAMES, 75), MIN_FRAMES
-        tb, bb = (bucket_frames(t), bucket_clips(b)) if self.bucket else (t, b)
-        # frames past a row's length (and up to the bucket) repeat its last frame: whatever the
-        # caller left there (NaN included) never reaches the kernel
-        last = (lengths.clamp(min=1, max=t) - 1).to(torch.int64)
-        idx = torch.minimum(torch.arange(tb, device=device)[None, :], last[:, None])
-        frames = torch.gather(frames, 1, idx[:, :, None].expand(b, tb, 75))
-        if bb > b:
-            idx = torch.arange(bb, device=device).clamp(max=b - 1)
-            frames, lengths, fps = frames[idx], lengths[idx], fps[idx]
+        bb, tb = padded_shape(b, t, self.bucket)
+        row, frame = padding_index(lengths, t, tb, bb)
+        frames, lengths, fps = (pad(x, row, frame) for x in (frames, lengths, fps))
         buffer = torch.cat([frames.reshape(bb, -1), lengths.to(torch.float32)[:, None],
                             fps[:, None]], 1)
         return buffer, reasons
@@ -185,15 +150,14 @@ class PhysicsReward:
         result = {k: rows[i] for i, k in enumerate(keys) if k != "valid"}
         result["valid"] = rows[keys.index("valid")] > 0.5
         # a row the kernel finds unusable (e.g. a non-finite score) without a host reason
-        result["invalid_reason"] = torch.where(result["valid"] | (reasons > 0), reasons,
-                                               len(ROW_REASONS))
+        result["invalid_reason"] = torch.where(result["valid"] | (reasons != VALID), reasons,
+                                               NUMERICAL_FAILURE)
         return result
 
     @staticmethod
     def reasons(result: dict[str, torch.Tensor]) -> list[str]:
         """One string per row of a result: "" where valid, else why not."""
-        names = (*ROW_REASONS, "non-finite score (numerical failure)")
-        return [names[int(c)] for c in result["invalid_reason"].tolist()]
+        return [ROW_REASONS[int(c)] for c in result["invalid_reason"].tolist()]
 
     def submit(self, *args) -> Future:
         """Score in a worker thread; returns a Future of the output dict."""

@@ -46,6 +46,6 @@ def score_clips(clips: list[SmplClip], preset: str = "v2", device: str | None = 
             out = scorer(batch.global_orient, batch.body_pose, batch.transl, batch.lengths,
                          batch.fps)
         out = jax.device_get(out)
-        rows.update(zip(idx, clip_results(out, preset, batch.source, batch.clip_fps,
-                                          batch.frames, batch.valid, batch.reason), strict=True))
+        rows.update(zip(idx, clip_results(out, preset, batch.sources, batch.clip_fps,
+                                          batch.frames, batch.valid, batch.reasons), strict=True))
     return [rows[i] for i in range(len(clips))]

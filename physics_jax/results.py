@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from physics_jax.motion.batch import clip_source, describe_clip
+from physics_jax.motion.batch import PADDING, clip_source, describe_clip
+from physics_jax.motion.validity import NUMERICAL_FAILURE, ROW_REASONS
 from physics_jax.presets import phymotion as phymotion_preset
 from physics_jax.presets import v2 as v2_preset
 from physics_jax.presets.kinematic import KINEMATIC_UNITS
@@ -38,7 +39,7 @@ def clip_results(out: dict, preset: str, sources: list[str], fps: np.ndarray,
     host = {k: np.asarray(v) if not isinstance(v, dict) else v for k, v in out.items()}
     rows = []
     for i, src in enumerate(sources):
-        if reasons[i] == "padding":
+        if reasons[i] == PADDING:
             continue
         ok = bool(valid[i])
         row = {"file": src, "preset": preset, "fps": _f(fps[i]), "frames": int(lengths[i]),
@@ -55,7 +56,7 @@ def clip_results(out: dict, preset: str, sources: list[str], fps: np.ndarray,
             row[axis] = sub
         row["reward"] = _f(np.asarray(host["reward"])[i])
         if ok and (not finite or row["reward"] is None):
-            row["valid"], row["reason"] = False, "non-finite score (numerical failure)"
+            row["valid"], row["reason"] = False, ROW_REASONS[NUMERICAL_FAILURE]
         if not row["valid"]:
             row["reward"] = None
             for axis in AXES:

@@ -1,7 +1,8 @@
 """A `PoseResult` with SMPL parameters -> what the scorers take.
 
-`to_motion_batch` gives the trainer's `bridge.registry.MotionBatch` (torch, the result's
-device); `to_smpl_clips` gives `physics_jax` clips for `physics_jax.api.score_clips`.
+`to_motion_batch` gives the project's `MotionBatch` (`physics_jax.motion.batch`) of torch
+tensors on the result's device, what the reward registry takes; `to_smpl_clips` gives
+`physics_jax` clips for `physics_jax.api.score_clips`.
 Validity and reasons are carried over: an invalid clip stays invalid whatever it scores.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from bridge.registry import MotionBatch
+from physics_jax.motion.batch import MotionBatch
 from physics_jax.motion.clip import SmplClip
 from pose.interface import PoseResult
 

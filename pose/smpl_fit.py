@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from physics_jax.motion.clip import MIN_FRAMES
+from physics_jax.motion.validity import MIN_FRAMES
 from pose.gating import GateThresholds
 from pose.interface import NUM_JOINTS, PoseResult
 

@@ -18,8 +18,8 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
-from bridge.registry import MotionBatch
 from generator.vae import WanVAE
+from physics_jax.motion.batch import MotionBatch
 
 
 @runtime_checkable

@@ -25,7 +25,7 @@ import math
 
 import torch
 
-from bridge.registry import MotionBatch
+from physics_jax.motion.batch import MotionBatch
 from physics_jax.synthetic import L_HIP, L_KNEE, R_HIP, R_KNEE, synthetic_clip
 
 NUM_CONTROLS = 5

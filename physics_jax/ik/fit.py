@@ -2,7 +2,7 @@
 
 Clips are scaled and floored (`ik.normalize`), then every valid frame of every clip is laid
 end to end and solved by one jitted kernel (`ik.solver.solve_frames`) whose frame count is
-padded to a bucket (`motion.batch.bucket_frames`), so one compilation serves all batches of a
+padded to a bucket (`motion.padding.bucket_frames`), so one compilation serves all batches of a
 similar total size.
 """
 
@@ -18,8 +18,8 @@ from physics_jax.errors import MotionFormatError
 from physics_jax.ik.normalize import floor_heights, frame_mask, scale_factors, sole_floor
 from physics_jax.ik.skeleton import N_TARGETS
 from physics_jax.ik.solver import SolverConfig, solve_frames_jit
-from physics_jax.motion.batch import bucket_frames
 from physics_jax.motion.clip import SmplClip, make_clip
+from physics_jax.motion.padding import bucket_frames
 
 ARRAY_SOURCE = "<joints>"
 

@@ -1,61 +1,77 @@
-"""Padded batches of clips: (B, T_max, ...) arrays, `lengths`, per-clip `valid` and `reason`.
+"""The motion-batch contract: B SMPL clips padded to (B, T), as numpy arrays or torch tensors.
 
-Padding repeats a clip's last frame; the kernels mask frames past `length`, so padding never
-changes a score. Invalid clips are replaced by a neutral placeholder and flagged.
+`MotionBatch` is the one batch type of the project: the scorer (`physics_jax.api`), the reward
+on torch tensors and the reward registry (`bridge`), pose recovery (`pose`) and the trainer
+pass it. `pad_batch` stacks clips into one with `padding`'s routine; invalid clips are replaced
+by a neutral placeholder and flagged with the reason `validity` gives them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from physics_jax.errors import MotionFormatError
-from physics_jax.motion.clip import MIN_FRAMES, SmplClip, make_clip
+from physics_jax.motion.clip import SmplClip, make_clip
+from physics_jax.motion.padding import (
+    T_BUCKETS,
+    bucket_clips,
+    bucket_frames,
+    pad,
+    padded_shape,
+    padding_index,
+)
+from physics_jax.motion.validity import MIN_FRAMES
+from physics_jax.motion.xp import Array, full_bool
 
-T_BUCKETS = (16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096)
+__all__ = ["PADDING", "T_BUCKETS", "MotionBatch", "bucket_clips", "bucket_frames", "check_clip",
+           "clip_source", "describe_clip", "pad_batch"]
 
-
-def bucket_frames(t: int) -> int:
-    """Smallest frame bucket >= t (multiples of 1024 past the table)."""
-    for b in T_BUCKETS:
-        if t <= b:
-            return b
-    return -(-t // 1024) * 1024
-
-
-def bucket_clips(b: int) -> int:
-    """Smallest power of two >= b."""
-    return 1 << max(0, (b - 1).bit_length())
+PADDING = "padding"
+"""The reason of a row added to reach a bucket (not a clip; dropped from results)."""
 
 
 @dataclass
 class MotionBatch:
-    """global_orient (B, T, 3), body_pose (B, T, 23, 3), transl (B, T, 3), lengths (B,),
-    fps (B,), valid (B,), reason (B,) ("" when valid), source (B,). An invalid clip's rows hold a
-    placeholder; `frames` (B,) and `clip_fps` (B,) are what the clip itself says (0 and NaN
-    where it says nothing readable), for reports."""
+    """SMPL motion of B clips (y-up world, metres, radians), numpy arrays or torch tensors on
+    one device.
 
-    global_orient: np.ndarray
-    body_pose: np.ndarray
-    transl: np.ndarray
-    lengths: np.ndarray
-    fps: np.ndarray
-    valid: np.ndarray
-    reason: list[str]
-    source: list[str]
-    frames: np.ndarray | None = None
-    clip_fps: np.ndarray | None = None
+    global_orient (B, T, 3); body_pose (B, T, 63|69) or (B, T, 21|23, 3); transl (B, T, 3);
+    lengths (B,) frames; fps (B,) Hz or one number; valid (B,) bool (default all True), e.g.
+    from pose recovery's person gating or `pad_batch`'s checks; reasons (B,) strings, "" where
+    valid; sources (B,) clip names. `frames` (B,) and `clip_fps` (B,) are what each clip itself
+    states (0 and NaN where it states nothing readable), for reports; None when not known.
+    """
+
+    global_orient: Array
+    body_pose: Array
+    transl: Array
+    lengths: Array
+    fps: Array | float
+    valid: Array | None = None
+    reasons: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    frames: Array | None = None
+    clip_fps: Array | None = None
 
     def __post_init__(self):
-        if self.frames is None:
-            self.frames = self.lengths.copy()
-        if self.clip_fps is None:
-            self.clip_fps = self.fps.copy()
+        b = self.size
+        if self.valid is None:
+            self.valid = full_bool(b, True, self.transl)
+        if not self.reasons:
+            self.reasons = [""] * b
+        if not self.sources:
+            self.sources = ["<array>"] * b
 
     @property
     def size(self) -> int:
-        return len(self.source)
+        return int(self.transl.shape[0])
+
+    @property
+    def device(self):
+        """The arrays' device (`"cpu"` for numpy)."""
+        return getattr(self.transl, "device", "cpu")
 
 
 def _placeholder() -> SmplClip:
@@ -122,33 +138,31 @@ def check_clip(clip) -> tuple[SmplClip, str]:
 
 def pad_batch(clips: list, t_max: int | None = None, b_max: int | None = None,
               bucket: bool = False) -> MotionBatch:
-    """Stack clips into a padded batch; invalid clips are flagged, never raised. T is the
-    longest valid clip (at least `t_max`), B the clip count (at least `b_max`); with `bucket`
-    both are rounded up to their buckets (`bucket_frames`, `bucket_clips`)."""
+    """Stack clips into a padded numpy batch (body_pose (B, T, 23, 3)); invalid clips are
+    flagged, never raised. T is the longest valid clip (at least `t_max`), B the clip count (at
+    least `b_max`); with `bucket` both are rounded up to their buckets (`padding.padded_shape`).
+    Rows added past the clips repeat the last one with valid False and reason `PADDING`."""
     checked = [check_clip(c) for c in clips]
     good = [c for c, _ in checked]
-    reasons = [r for _, r in checked]
-    t = max(c.frames for c in good)
-    t = max(t, t_max or 0)
-    b = max(len(good), b_max or 0)
-    if bucket:
-        t, b = bucket_frames(t), bucket_clips(b)
-    go = np.zeros((b, t, 3))
-    bp = np.zeros((b, t, 69))
-    tr = np.zeros((b, t, 3))
-    lengths = np.full(b, MIN_FRAMES, dtype=np.int32)
-    fps = np.full(b, 30.0)
-    filler = good[0] if good else _placeholder()
-    for i in range(b):
-        c = good[i] if i < len(good) else filler
-        n = c.frames
-        idx = np.minimum(np.arange(t), n - 1)
-        go[i], bp[i], tr[i] = c.global_orient[idx], c.body_pose[idx], c.transl[idx]
-        lengths[i], fps[i] = n, c.fps
-    valid = np.array([r == "" for r in reasons] + [False] * (b - len(good)))
-    sources = [clip_source(c) for c in clips] + ["<padding>"] * (b - len(good))
-    stated = [describe_clip(c) for c in clips] + [(0, float("nan"))] * (b - len(good))
-    return MotionBatch(go, bp.reshape(b, t, 23, 3), tr, lengths, fps, valid,
-                       reasons + ["padding"] * (b - len(good)), sources,
+    n = len(clips)
+    t = max(max(c.frames for c in good), t_max or 0)
+    b, t = padded_shape(max(n, b_max or 0), t, bucket)
+    lengths = np.array([c.frames for c in good])
+    row, frame = padding_index(lengths, max(lengths), t, b)
+    stacked = {}
+    for name, width in (("global_orient", 3), ("body_pose", 69), ("transl", 3)):
+        x = np.zeros((n, max(lengths), width))
+        for i, c in enumerate(good):
+            x[i, :c.frames] = getattr(c, name)
+        stacked[name] = pad(x, row, frame)
+    fps = np.array([c.fps for c in good], dtype=np.float64)
+    extra = b - n
+    stated = [describe_clip(c) for c in clips] + [(0, float("nan"))] * extra
+    return MotionBatch(stacked["global_orient"], stacked["body_pose"].reshape(b, t, 23, 3),
+                       stacked["transl"], pad(lengths, row, frame).astype(np.int32),
+                       pad(fps, row, frame),
+                       valid=np.array([r == "" for _, r in checked] + [False] * extra),
+                       reasons=[r for _, r in checked] + [PADDING] * extra,
+                       sources=[clip_source(c) for c in clips] + ["<padding>"] * extra,
                        frames=np.array([f for f, _ in stated], dtype=np.int64),
                        clip_fps=np.array([r for _, r in stated], dtype=np.float64))

@@ -1,10 +1,8 @@
 """One SMPL motion clip (reward.md §1) and its validation.
 
-One validity rule serves every entry point (files, `score_clips`, `PhysicsReward`): the arrays
-are real numbers of the right shapes, finite, inside the ranges below, with at least
-`MIN_FRAMES` frames and one frame rate inside [`MIN_FPS`, `MAX_FPS`]. The ranges are far
-outside any human motion; a value beyond them is a broken file or buffer, and float32 (the
-scorer's precision) would lose the motion in it anyway.
+`make_clip` checks one clip's arrays (real numbers of the documented shapes) and then the
+validity rule of `physics_jax.motion.validity`, the one every entry point uses (files,
+`score_clips`, `PhysicsReward`), in the rule's order; its error names the field and the frame.
 """
 
 from __future__ import annotations
@@ -14,18 +12,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from physics_jax.errors import MotionFormatError
+from physics_jax.motion.validity import (
+    FIELD_LIMITS,
+    MAX_ANGLE,
+    MAX_BETAS,
+    MAX_FPS,
+    MAX_TRANSL,
+    MIN_FPS,
+    MIN_FRAMES,
+    field_faults,
+    fps_in_range,
+)
 
-MIN_FRAMES = 3
-MIN_FPS = 1.0
-"""Lowest frame rate scored (Hz)."""
-MAX_FPS = 1000.0
-"""Highest frame rate scored (Hz)."""
-MAX_TRANSL = 1.0e3
-"""Largest |translation| component scored (m): float32 keeps 0.06 mm steps up to it."""
-MAX_ANGLE = 1.0e2
-"""Largest |axis-angle| component scored (rad), about 16 turns."""
-MAX_BETAS = 300
-"""Most shape coefficients a clip may carry (SMPL-X's largest shape space)."""
+__all__ = ["MAX_ANGLE", "MAX_BETAS", "MAX_FPS", "MAX_TRANSL", "MIN_FPS", "MIN_FRAMES",
+           "SmplClip", "frame_rate", "make_clip", "numeric_array"]
+
 NUMERIC_KINDS = "fiu"
 """numpy dtype kinds accepted as numbers: no bool, complex, text or objects."""
 
@@ -70,22 +71,27 @@ def frame_rate(fps, source: str) -> float:
     if arr.dtype.kind not in NUMERIC_KINDS or arr.size != 1:
         raise MotionFormatError(source, "fps", f"must be one number, got {fps!r}")
     value = float(arr.reshape(()))
-    if not MIN_FPS <= value <= MAX_FPS:  # NaN fails too
+    if not fps_in_range(value):  # NaN fails too
         raise MotionFormatError(source, "fps",
                                 f"must be in [{MIN_FPS:g}, {MAX_FPS:g}] Hz, got {value:g}")
     return value
 
 
-def _check_values(source: str, name: str, arr: np.ndarray, limit: float, unit: str) -> None:
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        frame = int(np.argwhere(bad)[0][0])
-        raise MotionFormatError(source, name, f"non-finite value at frame {frame}")
-    big = np.abs(arr) > limit
-    if big.any():
-        frame = int(np.argwhere(big)[0][0])
-        raise MotionFormatError(source, name, f"|value| {np.abs(arr).max():.3g} {unit} at frame "
-                                f"{frame} is beyond {limit:g} {unit}")
+def _check_values(source: str, fields: dict[str, np.ndarray]) -> None:
+    """The value rules of `validity.frame_faults`, in order (non-finite, far transl, far
+    angles); MotionFormatError naming the first field and frame that breaks one."""
+    faults = {name: field_faults(name, x) for name, x in fields.items()}
+    for name, (non_finite, _) in faults.items():
+        if non_finite.any():
+            raise MotionFormatError(source, name,
+                                    f"non-finite value at frame {int(np.argmax(non_finite))}")
+    for name in ("transl", "global_orient", "body_pose"):
+        far = faults[name][1]
+        if far.any():
+            limit, unit = FIELD_LIMITS[name]
+            raise MotionFormatError(
+                source, name, f"|value| {np.abs(fields[name]).max():.3g} {unit} at frame "
+                f"{int(np.argmax(far))} is beyond {limit:g} {unit}")
 
 
 def _betas(betas, source: str, frames: int) -> np.ndarray:
@@ -123,10 +129,8 @@ def make_clip(global_orient, body_pose, transl, fps, betas=None, source: str = "
                                 f"frame counts differ: {t}, {bp.shape[0]}, {tr.shape[0]}")
     if t < MIN_FRAMES:
         raise MotionFormatError(source, "frames", f"{t} frames; at least {MIN_FRAMES} needed")
-    _check_values(source, "global_orient", go, MAX_ANGLE, "rad")
-    _check_values(source, "body_pose", bp, MAX_ANGLE, "rad")
-    _check_values(source, "transl", tr, MAX_TRANSL, "m")
+    fps_value = frame_rate(fps, source)
+    _check_values(source, {"global_orient": go, "body_pose": bp, "transl": tr})
     if bp.shape[1] == 63:
         bp = np.concatenate([bp, np.zeros((t, 6))], axis=1)
-    fps_value = frame_rate(fps, source)
     return SmplClip(go, bp, tr, fps_value, _betas(betas, source, t), source)

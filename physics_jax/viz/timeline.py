@@ -21,7 +21,7 @@ from physics_jax.errors import MotionFormatError
 from physics_jax.humanoid.table import FOOT_BONES
 from physics_jax.kernels.masked import frame_mask
 from physics_jax.kernels.rotation import quat_to_matrix
-from physics_jax.motion.batch import bucket_clips, bucket_frames, check_clip, pad_batch
+from physics_jax.motion.batch import check_clip, pad_batch
 from physics_jax.motion.clip import SmplClip
 from physics_jax.presets import v2
 from physics_jax.results import clip_results
@@ -183,12 +183,11 @@ def analyse_clips(clips: list[SmplClip], dtype: str = "float32", batch_size: int
     timelines: list[Timeline] = []
     for start in range(0, len(clips), batch_size):
         part = clips[start:start + batch_size]
-        batch = pad_batch(part, t_max=bucket_frames(max(c.frames for c in part)),
-                          b_max=bucket_clips(len(part)))
+        batch = pad_batch(part, bucket=True)
         out = jax.device_get(kernel(batch.global_orient, batch.body_pose, batch.transl,
                                     batch.lengths, batch.fps))
-        rows.extend(clip_results(out["scores"], "v2", batch.source, batch.fps, batch.lengths,
-                                 batch.valid, batch.reason))
+        rows.extend(clip_results(out["scores"], "v2", batch.sources, batch.fps, batch.lengths,
+                                 batch.valid, batch.reasons))
         sig = out["signals"]
         for i, clip in enumerate(part):
             arrays = {k: np.asarray(v[i][:clip.frames], dtype=np.float64)

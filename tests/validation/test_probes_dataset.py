@@ -65,7 +65,7 @@ def test_no_motion_and_missing(walk):
     assert sole_heights(zero).min() == pytest.approx(0.0, abs=1e-12)
     batch = pad_batch([missing(walk), walk])
     assert not batch.valid[0] and batch.valid[1]
-    assert "transl" in batch.reason[0]
+    assert "transl" in batch.reasons[0]
 
 
 def test_take_ids_and_fixed_split():
