@@ -39,6 +39,7 @@ from typing import Any
 
 import torch
 
+import bridge.reward  # noqa: F401  (registers phymotion_score)
 from bridge.registry import RewardRegistry
 from generator.config import CausalWanConfig
 from generator.lora import add_lora

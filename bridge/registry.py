@@ -2,10 +2,11 @@
 
 A reward function takes a `MotionBatch` (torch tensors) and returns a dict of (B,) tensors with
 at least `reward` (higher is better) and `valid` (bool), and optionally `reasons` (one string per
-clip, "" where valid). `RewardRegistry` calls each component, prefixes
-its outputs with the component's name for logging, and combines them. A component that raises,
-or returns a non-finite reward for some clips, marks those clips invalid with a reason; the batch
-and the other components go on.
+clip, "" where valid). Components register themselves by name with `register_reward` when their
+module is imported; the registry knows none of them. `RewardRegistry` calls each component,
+prefixes its outputs with the component's name for logging, and combines them. A component that
+raises, or returns a non-finite reward for some clips, marks those clips invalid with a reason;
+the batch and the other components go on.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ import torch
 
 from physics_jax.motion.batch import MotionBatch
 
-__all__ = ["MotionBatch", "RewardRegistry", "RewardResult", "available_rewards",
+__all__ = ["MotionBatch", "RewardFn", "RewardRegistry", "RewardResult", "available_rewards",
            "register_reward"]
 
 log = logging.getLogger(__name__)
 
 RewardFn = Callable[[MotionBatch], dict[str, torch.Tensor]]
-
 
 _FACTORIES: dict[str, Callable[[], RewardFn]] = {}
 
@@ -41,35 +41,8 @@ def register_reward(name: str) -> Callable:
 
 
 def available_rewards() -> list[str]:
+    """Names registered so far (a component registers when its module is imported)."""
     return sorted(_FACTORIES)
-
-
-class _PhysicsRewardFn:
-    """The GPU physics reward as a registry component (built lazily, once)."""
-
-    def __init__(self, preset: str):
-        self.preset = preset
-        self._reward = None
-
-    def __call__(self, batch: MotionBatch) -> dict[str, torch.Tensor]:
-        if self._reward is None:
-            from bridge.reward import PhysicsReward
-
-            self._reward = PhysicsReward(preset=self.preset)
-        result = self._reward(batch.global_orient, batch.body_pose, batch.transl, batch.lengths,
-                              batch.fps)
-        result["reasons"] = self._reward.reasons(result)
-        return result
-
-
-@register_reward("phymotion_score")
-def _physics_v2() -> RewardFn:
-    return _PhysicsRewardFn("v2")
-
-
-@register_reward("phymotion_published")
-def _physics_published() -> RewardFn:
-    return _PhysicsRewardFn("phymotion")
 
 
 class RewardResult(dict):
@@ -101,7 +74,8 @@ class RewardRegistry:
             elif name in _FACTORIES:
                 fn = _FACTORIES[name]()
             else:
-                raise KeyError(f"unknown reward {name!r}; registered: {available_rewards()}")
+                raise KeyError(f"unknown reward {name!r}; registered: {available_rewards()} "
+                               "(a component registers when its module is imported)")
             self.weights[name] = float(w)
             self.functions[name] = fn
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rewards")

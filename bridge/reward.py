@@ -1,5 +1,9 @@
 """The physics reward on PyTorch tensors: SMPL batches in, reward / axes / sub-scores / valid
-flags out, on the caller's device, through DLPack, with (B, T) buckets and an async `submit()`."""
+flags out, on the caller's device, through DLPack, with (B, T) buckets and an async `submit()`.
+
+Importing this module registers the physics reward in the reward registry as
+`phymotion_score` (preset v2) and `phymotion_published` (preset phymotion).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import torch
 
 from physics_jax.jax_setup import configure_jax
+from physics_jax.motion.batch import MotionBatch
 from physics_jax.motion.padding import pad, padded_shape, padding_index
 from physics_jax.motion.validity import (
     MIN_FRAMES,
@@ -23,9 +28,10 @@ configure_jax()
 
 
 from bridge.dlpack import jax_to_torch, torch_to_jax  # noqa: E402
+from bridge.registry import RewardFn, register_reward  # noqa: E402
 from physics_jax.pipeline import BatchScorer, ScorerConfig  # noqa: E402
 
-__all__ = ["ROW_REASONS", "PhysicsReward", "check_inputs", "rank_device"]
+__all__ = ["ROW_REASONS", "PhysicsReward", "PhysicsRewardFn", "check_inputs", "rank_device"]
 
 
 def _real_tensor(value, name: str, ndim: int, device: torch.device | None = None
@@ -163,3 +169,29 @@ class PhysicsReward:
         """Score in a worker thread; returns a Future of the output dict."""
         return self._pool.submit(self.__call__, *args)
 
+
+class PhysicsRewardFn:
+    """The physics reward as a reward-registry component: `MotionBatch` (torch) -> the
+    `PhysicsReward` output plus `reasons` (one string per clip). Built at the first call."""
+
+    def __init__(self, preset: str):
+        self.preset = preset
+        self._reward: PhysicsReward | None = None
+
+    def __call__(self, batch: MotionBatch) -> dict[str, torch.Tensor]:
+        if self._reward is None:
+            self._reward = PhysicsReward(preset=self.preset)
+        result = self._reward(batch.global_orient, batch.body_pose, batch.transl, batch.lengths,
+                              batch.fps)
+        result["reasons"] = self._reward.reasons(result)
+        return result
+
+
+@register_reward("phymotion_score")
+def _physics_v2() -> RewardFn:
+    return PhysicsRewardFn("v2")
+
+
+@register_reward("phymotion_published")
+def _physics_published() -> RewardFn:
+    return PhysicsRewardFn("phymotion")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+import bridge.reward  # noqa: F401  (registers the physics rewards)
 from bridge.registry import MotionBatch, RewardRegistry, available_rewards
 
 

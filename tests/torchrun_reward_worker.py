@@ -31,6 +31,7 @@ def make_clips(n: int, frames: int) -> list:
 
 def score(clips: list, device: torch.device) -> dict[str, torch.Tensor]:
     """Registry rewards of the clips as one batch on `device`: avg and valid, (B,)."""
+    import bridge.reward  # noqa: F401  (registers phymotion_score)
     from bridge.registry import MotionBatch, RewardRegistry
 
     def stack(name: str) -> torch.Tensor:

@@ -113,6 +113,8 @@ def build_components(config: NFTConfig, device: torch.device) -> Components:
                                     s.fps)
     if r.assume_fps is not None:
         motion = AssumedFpsDecoder(motion, r.assume_fps)
+    import bridge.reward  # noqa: F401  (registers the physics rewards named in configs)
+
     registry = RewardRegistry(r.weights, max_workers=r.max_workers)
     if r.motion_source == "toy" and s.prompt_file is None:
         train_prompts, eval_prompts = list(TOY_PROMPTS), list(TOY_EVAL_PROMPTS)

@@ -57,6 +57,7 @@ def letterboxed_batch() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_trainer_path_videos_to_reward_registry() -> None:
+    import bridge.reward  # noqa: F401  (registers phymotion_score)
     from bridge.registry import RewardRegistry
     from pose import make_pose_estimator
     from pose.motion import to_motion_batch

@@ -19,6 +19,7 @@ def single_thread() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def physics_registry():  # noqa: ANN201
     """One physics reward (preset v2) for all trainer tests: it jit-compiles once per shape."""
+    import bridge.reward  # noqa: F401  (registers phymotion_score)
     from bridge.registry import RewardRegistry
 
     return RewardRegistry({"phymotion_score": 1.0})
