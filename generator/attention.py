@@ -1,7 +1,10 @@
 """Block-causal self-attention backends: dense boolean mask (SDPA), flex-attention block mask.
 
 A token of latent frame f belongs to block f // frames_per_block; it attends to every token of its
-own block and of all earlier blocks. The KV-cache path (see `kv_cache.py`) needs no mask at all.
+own block and of all earlier blocks. With a local window (`AttentionWindow`, upstream's
+`local_attn_size` / `sink_size`), a block ending at frame e attends only to frames [0, sink) and
+[e - (window - sink), e) once e > window, as the rolling KV cache does (`kv_cache.py`). The
+KV-cache path needs no mask at all.
 """
 
 from __future__ import annotations
@@ -18,12 +21,36 @@ FLEX_PAD = 128
 
 
 @dataclass(frozen=True)
+class AttentionWindow:
+    """Local attention in latent frames: `frames` attended in all (None: global attention), the
+    first `sink` of them the clip's opening frames (the attention sink)."""
+
+    frames: int | None = None
+    sink: int = 0
+
+    @classmethod
+    def from_upstream(cls, local_attn_size: int, sink_size: int) -> AttentionWindow:
+        """Upstream's flags: local_attn_size -1 is global attention (the sink is then unused)."""
+        if local_attn_size == -1:
+            return cls()
+        if local_attn_size < 1 or not 0 <= sink_size < local_attn_size:
+            raise ValueError(
+                "local_attn_size must be -1 (global) or >= 1 with 0 <= sink_size < "
+                f"local_attn_size; got {local_attn_size} and {sink_size}"
+            )
+        return cls(local_attn_size, sink_size)
+
+
+@dataclass(frozen=True)
 class BlockCausalLayout:
-    """Token layout of a full latent sequence: frames x tokens per frame, grouped into blocks."""
+    """Token layout of a full latent sequence: frames x tokens per frame, grouped into blocks,
+    with an optional local window (frames; None is global) and its sink frames."""
 
     num_frames: int
     frame_tokens: int
     frames_per_block: int
+    window_frames: int | None = None
+    sink_frames: int = 0
 
     @property
     def num_tokens(self) -> int:
@@ -42,11 +69,23 @@ def dense_block_causal_mask(layout: BlockCausalLayout, device: torch.device | st
     return _dense_mask(layout, str(device))
 
 
+def visible(layout: BlockCausalLayout, ends: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+    """Whether key tokens `keys` are visible to queries whose blocks end at token `ends`
+    (broadcast): earlier in the sequence, and inside the local window and its sink if any."""
+    seen = keys < ends
+    if layout.window_frames is None:
+        return seen
+    ft = layout.frame_tokens
+    recent = (layout.window_frames - layout.sink_frames) * ft
+    in_window = (ends <= layout.window_frames * ft) | (keys >= ends - recent)
+    return seen & (in_window | (keys < layout.sink_frames * ft))
+
+
 @lru_cache(maxsize=8)
 def _dense_mask(layout: BlockCausalLayout, device: str) -> torch.Tensor:
     ends = layout.block_ends(device)
     keys = torch.arange(layout.num_tokens, device=device)
-    return keys[None, :] < ends[:, None]
+    return visible(layout, ends[:, None], keys[None, :])
 
 
 def flex_block_causal_mask(layout: BlockCausalLayout, device: torch.device | str):  # noqa: ANN201
@@ -63,7 +102,7 @@ def _flex_mask(layout: BlockCausalLayout, device: str):  # noqa: ANN202
     ends[: layout.num_tokens] = layout.block_ends(device)
 
     def mask_mod(b, h, q_idx, kv_idx):  # noqa: ANN001, ANN202
-        return kv_idx < ends[q_idx]
+        return visible(layout, ends[q_idx], kv_idx)
 
     return create_block_mask(mask_mod, B=None, H=None, Q_LEN=padded, KV_LEN=padded, device=device)
 

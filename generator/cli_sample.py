@@ -21,10 +21,11 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from generator.attention import AttentionWindow
 from generator.distributed import RankInfo, shard
 from generator.pipeline import VideoGenerator, build_video_generator, latent_shape
-from generator.sampler import SamplerConfig, block_ranges
-from generator.video_io import write_mp4
+from generator.sampler import SamplerConfig, check_blocks
+from generator.video_io import find_init_image, read_init_image, write_mp4
 from physics_jax.commands.args import non_negative_int, positive_int
 
 DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "no": torch.float32}
@@ -66,6 +67,22 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     prompts.add_argument("--output_dir", type=Path, required=True, help="where the mp4s go")
     prompts.add_argument("--max_samples", type=int, default=-1, help="use the first N prompts")
     prompts.add_argument("--text_cache_dir", type=Path, help="on-disk prompt-embedding cache")
+    prompts.add_argument(
+        "--save_videos", action=argparse.BooleanOptionalAction, default=True,
+        help="decode and write the mp4s (--no_save_videos: latents only, as upstream)",
+    )  # fmt: skip
+    prompts.add_argument(
+        "--output_layout", choices=("project", "upstream"), default="project",
+        help="project: <index>_<prompt>.mp4 + manifest_rank<r>.jsonl; upstream: "
+        "videos/<index:05d>.mp4 + results.jsonl (PhyMotion's inference script)",
+    )  # fmt: skip
+    prompts.add_argument(
+        "--init_images_dir", type=Path, default=None,
+        help="image-to-video: <index:05d>.png/.jpg/.jpeg/.webp opens the video of prompt index "
+        "(prompts without an image are sampled from text alone)",
+    )  # fmt: skip
+    prompts.add_argument("--init_blocks", type=positive_int, default=1,
+                         help="leading blocks filled with the init image (1)")
 
     video = parser.add_argument_group("video")
     video.add_argument("--num_frames", type=positive_int, default=None,
@@ -84,6 +101,13 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
     sampler.add_argument("--num_frame_per_block", type=positive_int, default=3,
                          help="latent frames/block")
     sampler.add_argument("--timestep_shift", type=float, default=5.0, help="schedule shift (5)")
+    sampler.add_argument(
+        "--local_attn_size", type=int, default=12,
+        help="latent frames a block attends to, sink included; -1 is global attention (12, as "
+        "upstream: the same as global up to 12 latent frames, i.e. 45 video frames)",
+    )  # fmt: skip
+    sampler.add_argument("--sink_size", type=non_negative_int, default=3,
+                         help="opening latent frames always attended to (3)")
     sampler.add_argument("--seed", type=non_negative_int, default=0, help="prompt i uses seed + i")
     sampler.add_argument("--batch_size", type=positive_int, default=1, help="videos per forward")
     sampler.add_argument(
@@ -142,44 +166,105 @@ def run_sample(args: argparse.Namespace) -> int:
         return 2
     try:
         prompts = read_prompts(args)
-        latent_shape(num_frames, height, width)
+        latent_frames = latent_shape(num_frames, height, width)[1]
+        check_blocks(latent_frames, args.num_frame_per_block)
+        AttentionWindow.from_upstream(args.local_attn_size, args.sink_size)
+        mine = shard(prompts, info)
+        images = _init_images(args, mine, height, width)
         generator = _build(args, device, precision, sampler_config)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    mine = shard(prompts, info)
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    per_video = len(block_ranges(_latent_frames(num_frames), args.num_frame_per_block)) * len(steps)
-    batches = _batches(mine, max(1, args.batch_size))
+    per_video = latent_frames // args.num_frame_per_block * len(steps)
+    groups = [[p for p in mine if p[0] in images], [p for p in mine if p[0] not in images]]
+    batches = [b for group in groups for b in _batches(group, max(1, args.batch_size))]
     bar = tqdm(
-        total=len(batches) * per_video, desc=f"sample rank {info.rank}", disable=not info.is_main
+        total=len(mine) * per_video, desc=f"sample rank {info.rank}", disable=not info.is_main
     )
-    manifest = []
+    results = []
     for batch in batches:
+        step_videos = len(batch)
         indices = [i for i, _ in batch]
         texts = [p for _, p in batch]
-        out = generator.generate(
-            texts,
-            seeds=[args.seed + i for i in indices],
-            num_frames=num_frames,
-            height=height,
-            width=width,
-            on_step=lambda *_: bar.update(1),
-        )
+        init = torch.stack([images[i] for i in indices]) if indices[0] in images else None
+        try:
+            out = generator.generate(
+                texts,
+                seeds=[args.seed + i for i in indices],
+                num_frames=num_frames,
+                height=height,
+                width=width,
+                decode=args.save_videos,
+                on_step=lambda *_, n=step_videos: bar.update(n),
+                init_images=init,
+                init_blocks=args.init_blocks,
+            )
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
         for row, (index, prompt) in enumerate(batch):
-            path = write_mp4(
-                args.output_dir / video_filename(index, prompt), out.video[row], args.fps
-            )
-            manifest.append(
-                {"index": index, "prompt": prompt, "seed": args.seed + index, "file": path.name}
-            )
+            item = {"index": index, "prompt": prompt, "seed": args.seed + index}
+            if init is not None:
+                item["init_image"] = str(find_init_image(args.init_images_dir, index))
+            if args.save_videos:
+                name = (f"videos/{index:05d}.mp4" if args.output_layout == "upstream"
+                        else video_filename(index, prompt))
+                write_mp4(args.output_dir / name, out.video[row], args.fps)
+                item["file"] = name
+            results.append(item)
     bar.close()
-    manifest_path = args.output_dir / f"manifest_rank{info.rank}.jsonl"
-    manifest_path.write_text("".join(json.dumps(m) + "\n" for m in manifest), encoding="utf-8")
+    _write_results(args, info, results)
     if info.is_main:
-        print(f"wrote {len(manifest)} video(s) to {args.output_dir}")
+        print(f"wrote {len(results)} sample(s) to {args.output_dir}")
     return 0
+
+
+def _init_images(
+    args: argparse.Namespace, mine: list[tuple[int, str]], height: int, width: int
+) -> dict[int, torch.Tensor]:
+    """{prompt index: image [3, H, W] in [-1, 1]} of this rank's prompts that have one."""
+    if args.init_images_dir is None:
+        return {}
+    if not args.init_images_dir.is_dir():
+        raise FileNotFoundError(f"--init_images_dir {args.init_images_dir}: no such folder")
+    found = {i: find_init_image(args.init_images_dir, i) for i, _ in mine}
+    missing = sorted(i for i, path in found.items() if path is None)
+    if missing:
+        print(f"note: no init image for prompt(s) {missing[:10]} in {args.init_images_dir}: "
+              "sampled from text alone", file=sys.stderr)
+    return {i: read_init_image(path, height, width) for i, path in found.items() if path}
+
+
+def upstream_result(item: dict, output_dir: Path) -> dict:
+    """A row of upstream's results.jsonl (sample_id, prompt, metadata, scores, video_path)."""
+    row = {"sample_id": item["index"], "prompt": item["prompt"], "metadata": {}, "scores": {}}
+    if "file" in item:
+        row["video_path"] = str(output_dir / item["file"])
+    return row
+
+
+def _write_results(args: argparse.Namespace, info: RankInfo, results: list[dict]) -> None:
+    """project layout: manifest_rank<r>.jsonl per rank; upstream layout: one results.jsonl
+    sorted by sample_id (ranks gathered over a gloo group under torchrun)."""
+    if args.output_layout == "project":
+        path = args.output_dir / f"manifest_rank{info.rank}.jsonl"
+        path.write_text("".join(json.dumps(m) + "\n" for m in results), encoding="utf-8")
+        return
+    rows = [upstream_result(item, args.output_dir) for item in results]
+    if info.world_size > 1:
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group("gloo")
+        gathered: list = [None] * info.world_size
+        dist.all_gather_object(gathered, rows)
+        rows = [row for part in gathered for row in part]
+    if info.is_main:
+        rows.sort(key=lambda row: row["sample_id"])
+        path = args.output_dir / "results.jsonl"
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
 
 def _build(
@@ -197,11 +282,10 @@ def _build(
         tiny=args.tiny,
         text_cache_dir=args.text_cache_dir,
         compile=args.compile,
+        local_attn_size=args.local_attn_size,
+        sink_size=args.sink_size,
     )
 
-
-def _latent_frames(num_frames: int) -> int:
-    return (num_frames - 1) // 4 + 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

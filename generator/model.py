@@ -15,7 +15,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from generator.attention import AttentionBackend, BlockCausalLayout, block_causal_attention
+from generator.attention import (
+    AttentionBackend,
+    AttentionWindow,
+    BlockCausalLayout,
+    block_causal_attention,
+)
 from generator.config import CausalWanConfig
 from generator.kv_cache import KVCache, LayerCache
 from generator.layers import FP32LayerNorm, RMSNorm, sinusoidal_embedding
@@ -46,9 +51,10 @@ class SelfAttention(_AttentionProjections):
         layout: BlockCausalLayout,
         backend: AttentionBackend,
         cache: LayerCache | None,
-        token_start: int,
+        slots: tuple[int, int, int, int, int],
     ) -> torch.Tensor:
-        """x [B, L, dim] -> [B, L, dim]; with `cache`, x is a block from token `token_start` on."""
+        """x [B, L, dim] -> [B, L, dim]. With `cache`, x is one block and `slots` = (roll source,
+        roll destination, roll count, write start, write end) in tokens (`KVCache.place`)."""
         b, length, _ = x.shape
         heads = (b, length, self.num_heads, -1)
         cos, sin = rope
@@ -58,11 +64,12 @@ class SelfAttention(_AttentionProjections):
         if cache is None:
             out = block_causal_attention(q, k, v, layout, backend)
         else:
-            end = token_start + length
-            if end > cache.k.shape[2]:
-                raise ValueError(f"block ends at token {end}, cache holds {cache.k.shape[2]}")
-            cache.k[:, :, token_start:end] = k.to(cache.k.dtype)
-            cache.v[:, :, token_start:end] = v.to(cache.v.dtype)
+            src, dst, count, start, end = slots
+            if count:  # evict the oldest frames after the sink: the rest rolls left
+                for t in (cache.k, cache.v):
+                    t[:, :, dst : dst + count] = t[:, :, src : src + count].clone()
+            cache.k[:, :, start:end] = k.to(cache.k.dtype)
+            cache.v[:, :, start:end] = v.to(cache.v.dtype)
             out = F.scaled_dot_product_attention(
                 q, cache.k[:, :, :end].to(q.dtype), cache.v[:, :, :end].to(q.dtype)
             )
@@ -139,7 +146,7 @@ class CausalWanAttentionBlock(nn.Module):
         layout: BlockCausalLayout,
         backend: AttentionBackend,
         cache: LayerCache | None,
-        token_start: int,
+        slots: tuple[int, int, int, int, int],
     ) -> torch.Tensor:
         """x [B, L, dim] float32 residual stream, e0 [B, F, 6, dim] float32 -> [B, L, dim]."""
         frames = e0.shape[1]
@@ -147,7 +154,7 @@ class CausalWanAttentionBlock(nn.Module):
         mod = (self.modulation.float().unsqueeze(1) + e0).unsqueeze(3)  # [B, F, 6, 1, D]
         shift1, scale1, gate1, shift2, scale2, gate2 = mod.unbind(2)
         h = _modulate(self.norm1(x), shift1, scale1, frames).to(dtype)
-        y = self.self_attn(h, rope, layout, backend, cache, token_start)
+        y = self.self_attn(h, rope, layout, backend, cache, slots)
         x = x + _gate(y, gate1, frames)
         x = x + self.cross_attn(self.norm3(x).to(dtype), context, cache).float()
         h = _modulate(self.norm2(x), shift2, scale2, frames).to(dtype)
@@ -194,6 +201,7 @@ class CausalWanModel(nn.Module):
         self.rope = RotaryEmbedding(cfg.head_dim, cfg.rope_max_positions, cfg.rope_theta)
         self.gradient_checkpointing = False
         self.attention_backend: AttentionBackend = "auto"
+        self.attention_window = AttentionWindow()
         self.init_weights()
 
     def init_weights(self) -> None:
@@ -212,6 +220,12 @@ class CausalWanModel(nn.Module):
             for module in seq.modules():
                 if isinstance(module, nn.Linear):
                     nn.init.normal_(module.weight, std=0.02)
+
+    def set_attention_window(self, local_attn_size: int = -1, sink_size: int = 0) -> None:
+        """Local attention as upstream's `local_attn_size` / `sink_size` (latent frames; -1 is
+        global attention): a block attends to the first `sink_size` frames and the latest ones,
+        `local_attn_size` frames in all. Used by new KV caches and by full-sequence passes."""
+        self.attention_window = AttentionWindow.from_upstream(local_attn_size, sink_size)
 
     def enable_gradient_checkpointing(self, enabled: bool = True) -> None:
         """Recompute each block in the backward pass (non-reentrant checkpointing)."""
@@ -247,6 +261,8 @@ class CausalWanModel(nn.Module):
             num_frames,
             device or self.patch_embedding.weight.device,
             dtype or self.dtype,
+            window_frames=self.attention_window.frames,
+            sink_frames=self.attention_window.sink,
         )
 
     def embed_text(self, context: torch.Tensor) -> torch.Tensor:
@@ -305,20 +321,27 @@ class CausalWanModel(nn.Module):
         block = cfg.num_frame_per_block if frames_per_block is None else frames_per_block
         if block < 1:
             raise ValueError(f"frames_per_block must be >= 1, got {block}")
-        layout = BlockCausalLayout(grid[0], frame_tokens, block)
-        token_start = start_frame * frame_tokens
-        if kv_cache is not None and kv_cache.frame_tokens != frame_tokens:
-            raise ValueError(
-                f"cache sized for {kv_cache.frame_tokens} tokens/frame, got {frame_tokens}"
-            )
+        window = self.attention_window
+        layout = BlockCausalLayout(grid[0], frame_tokens, block, window.frames, window.sink)
+        placed, slots = None, (0, 0, 0, 0, 0)
+        if kv_cache is not None:
+            if kv_cache.frame_tokens != frame_tokens:
+                raise ValueError(
+                    f"cache sized for {kv_cache.frame_tokens} tokens/frame, got {frame_tokens}"
+                )
+            placed = kv_cache.place(start_frame, frames)
+            roll = placed.roll or (0, 0, 0)
+            slots = (*roll, placed.write_start, placed.write_end)
 
         for index, block in enumerate(self.blocks):
             cache = None if kv_cache is None else kv_cache.layers[index]
-            args = (h, e0, text, rope, layout, self.attention_backend, cache, token_start)
+            args = (h, e0, text, rope, layout, self.attention_backend, cache, slots)
             if self.gradient_checkpointing and torch.is_grad_enabled():
                 h = checkpoint(block, *args, use_reentrant=False)
             else:
                 h = block(*args)
+        if placed is not None:
+            kv_cache.advance(placed)
 
         out = self.head(h, e)
         return self._unpatchify(out, grid)

@@ -73,6 +73,22 @@ class VideoGenerator:
             raise RuntimeError("no prompt encoder: pass `context` instead of prompts")
         return self.prompt_encoder.encode(prompts).to(self.device)
 
+    def encode_init_images(self, images: torch.Tensor, init_blocks: int) -> torch.Tensor:
+        """Images [B, 3, H, W] in [-1, 1] -> prefix latents [B, 16, init_blocks * block, h, w]: each
+        image repeated over the (block - 1) * 4 + 1 video frames of one block of latent frames,
+        encoded by the VAE, the block repeated `init_blocks` times."""
+        if self.vae is None:
+            raise RuntimeError("image-to-video needs the VAE")
+        if init_blocks < 1:
+            raise ValueError(f"init_blocks must be >= 1, got {init_blocks}")
+        block = self.sampler.config.num_frame_per_block
+        pixel_frames = (block - 1) * VAE_TIME_STRIDE + 1
+        clip = images.to(self.device, torch.float32)[:, :, None]
+        clip = clip.expand(-1, -1, pixel_frames, -1, -1)
+        latent = self.vae.encode(clip)  # [B, 16, block, h, w]
+        return latent.repeat(1, 1, init_blocks, 1, 1)
+
+
     def generate(
         self,
         prompts: Sequence[str] | None = None,
@@ -85,11 +101,16 @@ class VideoGenerator:
         width: int = 832,
         decode: bool = True,
         on_step: Callable[[int, int], None] | None = None,
+        init_images: torch.Tensor | None = None,
+        init_blocks: int = 1,
     ) -> SampleOutput:
         """Sample one video per prompt (or per row of `context`).
 
         seeds: one per sample (noise then depends only on the sample's seed); otherwise
         `generator` (a generator, a list of them, or None for the global RNG) is used.
+        init_images: [B, 3, height, width] in [-1, 1]: image-to-video, each image held still
+        for one block of video frames, VAE-encoded and repeated for the first `init_blocks`
+        blocks, as upstream's `--init_images_dir`; the video keeps `num_frames` frames.
         """
         if context is None:
             if prompts is None:
@@ -101,9 +122,19 @@ class VideoGenerator:
             if len(seeds) != batch:
                 raise ValueError(f"{len(seeds)} seeds for {batch} samples")
             generator = seeded_generators(seeds)
-        shape = (batch, *latent_shape(num_frames, height, width))
-        noise = draw_noise(shape, generator, self.device)
-        latents = self.sampler.rollout(noise, context, generator=generator, on_step=on_step)
+        channels, frames, lat_h, lat_w = latent_shape(num_frames, height, width)
+        prefix = None
+        if init_images is not None:
+            prefix = self.encode_init_images(init_images, init_blocks)
+            frames -= prefix.shape[2]
+            if frames < 1:
+                raise ValueError(
+                    f"init_blocks={init_blocks} fills all {frames + prefix.shape[2]} latent frames"
+                )
+        noise = draw_noise((batch, channels, frames, lat_h, lat_w), generator, self.device)
+        latents = self.sampler.rollout(
+            noise, context, generator=generator, on_step=on_step, prefix=prefix
+        )
         video = self.vae.decode(latents) if decode and self.vae is not None else None
         return SampleOutput(latents=latents, video=video)
 
@@ -122,6 +153,8 @@ def build_video_generator(
     tiny_seed: int = 0,
     text_cache_dir: str | Path | None = None,
     compile: bool = False,
+    local_attn_size: int = -1,
+    sink_size: int = 0,
 ) -> VideoGenerator:
     """Assemble a generator from local files.
 
@@ -129,6 +162,7 @@ def build_video_generator(
     random tiny components are built (and `base_model`, if given, is loaded into the tiny model).
     The text encoder runs in `dtype`; the VAE in `dtype` on CUDA and float32 elsewhere.
     `compile` applies `generator.compilation` (compiled blocks and VAE decoder; first call slow).
+    `local_attn_size` / `sink_size`: local attention in latent frames (-1: global), as upstream.
     """
     device = torch.device(device)
     if not tiny:
@@ -139,6 +173,7 @@ def build_video_generator(
     if tiny:
         torch.manual_seed(tiny_seed)
     model = CausalWanModel(config)
+    model.set_attention_window(local_attn_size, sink_size)
     if base_model is not None:
         load_generator_checkpoint(model, base_model, key=checkpoint_key)
     elif not tiny:

@@ -1,8 +1,8 @@
 """UMT5 prompt encoder (transformers `UMT5EncoderModel` + tokenizer) with a prompt-embedding cache.
 
-Prompts are cleaned (HTML entities, whitespace), tokenized to `text_len` (512) tokens with EOS,
-encoded, and every position past the prompt's own tokens is set to zero, as the generator was
-trained. Output: [B, text_len, d_model] (d_model 4096 for UMT5-XXL).
+Prompts are cleaned as Wan cleans them (ftfy, HTML entities, whitespace), tokenized to `text_len`
+(512) tokens with EOS, encoded, and every position past the prompt's own tokens is set to zero,
+as the generator was trained. Output: [B, text_len, d_model] (d_model 4096 for UMT5-XXL).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import ftfy
 import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, UMT5EncoderModel
@@ -22,8 +23,9 @@ from generator.wan_files import WanFolder, locate_wan_folder
 
 
 def clean_prompt(text: str) -> str:
-    """Unescape HTML entities (twice) and collapse whitespace."""
-    text = html.unescape(html.unescape(text))
+    """Wan's prompt cleaning: repair mojibake and odd Unicode (`ftfy.fix_text`), unescape HTML
+    entities (twice), collapse whitespace."""
+    text = html.unescape(html.unescape(ftfy.fix_text(text))).strip()
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -204,6 +204,13 @@ class NFTConfig:
         fps = self.reward.assume_fps
         if fps is not None and not fps > 0:
             raise ValueError(f"reward.assume_fps must be None or > 0, got {fps}")
+        latent_frames = (self.sampling.num_frames - 1) // 4 + 1
+        if latent_frames % self.sampling.num_frame_per_block:
+            raise ValueError(
+                f"sampling.num_frames={self.sampling.num_frames} gives {latent_frames} latent "
+                f"frames, not a multiple of sampling.num_frame_per_block="
+                f"{self.sampling.num_frame_per_block}"
+            )
 
     def validate(self, world_size: int = 1) -> None:
         """Check the values and the batch layout for `world_size` processes; raise `ValueError`

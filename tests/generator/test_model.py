@@ -145,3 +145,17 @@ def test_flex_backend_matches_dense_sdpa(tiny_model, text_context) -> None:
         tiny_model.attention_backend = "flex"
         flex = tiny_model(x, t, text_context)
     assert torch.max(torch.abs(dense - flex)).item() <= 1e-4
+
+
+def test_windowed_mask_keeps_the_sink_and_the_latest_frames() -> None:
+    """Blocks of 1 frame, 1 token per frame, window 4 with 1 sink frame."""
+    layout = BlockCausalLayout(num_frames=7, frame_tokens=1, frames_per_block=1, window_frames=4,
+                               sink_frames=1)
+    mask = dense_block_causal_mask(layout, "cpu")
+    expected = torch.zeros(7, 7, dtype=torch.bool)
+    for q in range(7):
+        e = q + 1  # the query's block ends after frame q
+        for k in range(e):
+            expected[q, k] = e <= 4 or k < 1 or k >= e - 3
+    assert torch.equal(mask, expected)
+    assert mask[6].tolist() == [True, False, False, False, True, True, True]

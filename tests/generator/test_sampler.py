@@ -82,3 +82,65 @@ def test_compiled_blocks_give_the_same_rollout(tiny_model, text_context) -> None
     assert all(type(b).__name__ == "OptimizedModule" for b in tiny_model.blocks)
     compiled = _rollout(tiny_model, text_context, [1, 2])
     torch.testing.assert_close(compiled, eager, rtol=1e-4, atol=1e-4)
+
+
+def _masked_reference(model, context, noise, gens, prefix=None):  # noqa: ANN001, ANN202
+    """Block by block with full-sequence masked passes: each block sees the clean blocks before
+    it (the prefix first), through the model's own attention window."""
+    steps = SamplerConfig().timesteps().tolist()
+    b = noise.shape[0]
+    n_prefix = 0 if prefix is None else prefix.shape[2]
+    clean = torch.zeros(b, 16, n_prefix + noise.shape[2], *noise.shape[3:])
+    if prefix is not None:
+        clean[:, :, :n_prefix] = prefix
+    with torch.no_grad():
+        for offset, _ in block_ranges(noise.shape[2], 3):
+            start, end = n_prefix + offset, n_prefix + offset + 3
+            x_t = noise[:, :, offset : offset + 3]
+            for i, t in enumerate(steps):
+                seq = torch.cat([clean[:, :, :start], x_t], dim=2)
+                times = torch.cat([torch.zeros(b, start), torch.full((b, 3), t)], dim=1)
+                x0 = predict_x0(model, seq, times, context)[:, :, start:end]
+                if i + 1 < len(steps):
+                    fresh = draw_noise(x0.shape, gens, "cpu")
+                    x_t = add_noise(x0, fresh, torch.full((b, 3), steps[i + 1]))
+            clean[:, :, start:end] = x0
+    return clean
+
+
+def test_local_window_with_sink_equals_masked_reference(tiny_model, text_context) -> None:
+    """Upstream's local_attn_size / sink_size: the rolling cache (6 frames, 3 of them the sink)
+    gives what full passes with the windowed mask give, and differs from global attention."""
+    seeds = [3, 4]
+    glob = _rollout(tiny_model, text_context, seeds, frames=12)
+    tiny_model.set_attention_window(6, 3)
+    got = _rollout(tiny_model, text_context, seeds, frames=12)
+    gens = seeded_generators(seeds)
+    noise = draw_noise((2, 16, 12, 8, 8), gens, "cpu")
+    ref = _masked_reference(tiny_model, text_context, noise, gens)
+    assert torch.max(torch.abs(got - ref)).item() <= 1e-5
+    torch.testing.assert_close(got[:, :, :6], glob[:, :, :6], rtol=0, atol=1e-5)  # within window
+    assert (got[:, :, 9:] - glob[:, :, 9:]).abs().max() > 1e-3  # frames 3-5 no longer seen
+    cache = tiny_model.new_kv_cache(2, 12, 8, 8)
+    assert cache.slot_frames == 6 and cache.layers[0].k.shape[2] == 6 * 16
+
+
+def test_prefix_rollout_equals_masked_reference(tiny_model, text_context) -> None:
+    gen = torch.Generator().manual_seed(5)
+    prefix = torch.randn(2, 16, 3, 8, 8, generator=gen)
+    gens = seeded_generators([1, 2])
+    noise = draw_noise((2, 16, 6, 8, 8), gens, "cpu")
+    got = CausalSampler(tiny_model).rollout(noise, text_context, generator=gens, prefix=prefix)
+    gens = seeded_generators([1, 2])
+    noise = draw_noise((2, 16, 6, 8, 8), gens, "cpu")
+    ref = _masked_reference(tiny_model, text_context, noise, gens, prefix)
+    assert got.shape == (2, 16, 9, 8, 8) and torch.equal(got[:, :, :3], prefix)
+    assert torch.max(torch.abs(got - ref)).item() <= 1e-5
+
+
+def test_frames_that_do_not_divide_into_blocks_stop(tiny_model, text_context) -> None:
+    noise = torch.zeros(1, 16, 7, 8, 8)
+    with pytest.raises(ValueError, match="7 latent frames do not divide into blocks of 3"):
+        CausalSampler(tiny_model).rollout(noise, text_context[:1])
+    with pytest.raises(ValueError, match="2 prefix latent frames"):
+        CausalSampler(tiny_model).rollout(noise[:, :, :6], text_context[:1], prefix=noise[:, :, :2])

@@ -190,3 +190,9 @@ def test_vae_decode_shape_range_and_normalisation(tiny_folder: Path) -> None:
     with torch.no_grad():
         pixels = vae.vae.decode(raw[:1]).sample
     torch.testing.assert_close(video[0], (pixels[0] * 0.5 + 0.5).clamp(0, 1).permute(1, 0, 2, 3))
+
+
+def test_prompts_are_cleaned_as_wan_cleans_them() -> None:
+    assert clean_prompt("  a  man&amp;amp;\n a dog ") == "a man& a dog"
+    assert clean_prompt("caf\u00c3\u00a9 dancer \u00e2\u0080\u009cspins\u00e2\u0080\u009d") == (
+        'café dancer "spins"')  # mojibake repaired by ftfy

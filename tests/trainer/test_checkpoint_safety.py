@@ -325,3 +325,9 @@ def test_validate_rejects_counts_of_a_built_config():
     config.validate(8)  # the defaults are a valid 8-GPU layout
     assert load_config(TOY, ["training.gradient_accumulation_steps=0",
                              "run.save_every=0"]).run.save_every == 0
+
+
+def test_frames_that_do_not_divide_into_blocks_are_config_errors() -> None:
+    with pytest.raises(ValueError, match=r"sampling\.num_frames=13 gives 4 latent frames"):
+        load_config(TOY, ["sampling.num_frames=13"])
+    assert load_config(TOY, ["sampling.num_frames=21"]).sampling.num_frames == 21
