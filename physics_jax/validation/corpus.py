@@ -38,18 +38,24 @@ LICENCES = {
     "apache": "Apache-2.0 (repository licence)",
     "mit": "MIT (repository licence)",
     "cc-by-nc": "CC BY-NC 4.0 (data/motions/sie/LICENSE)",
+    "cc-by-sa": "CC BY-SA 3.0 (HDM05 database licence; the converted clips are CC BY-SA 3.0)",
     "mixamo": "Adobe Mixamo terms (no redistribution of the animation files)",
     "unknown": "no licence for the data",
 }
-COMMITTABLE = {"cmu", "apache", "mit"}
-"""Licences that allow committing converted clips (with attribution); NC, no-redistribution
-and unlicensed data are manifest entries only."""
+COMMITTABLE = {"cmu", "apache", "mit", "cc-by-sa"}
+"""Licences that allow committing converted clips (with attribution; CC BY-SA clips stay under
+CC BY-SA); NC, no-redistribution and unlicensed data are manifest entries only."""
 
 WSPR = ("wspr/bvh-matlab", "45939d88b86a388b9b5027e76489042439546fae")
 BVHPY = ("20tab/bvh-python", "b7e00585aef1c9577831ee08aa5e33553b329cc0")
 PYMO = ("omimo/PyMO", "ba24f5f8d8911173f41e2ea1a367fa7955a6da9f")
 DEEPMIMIC = ("xbpeng/DeepMimic", "1f915c52fcd4b95b5f5f15b759ae91bd81e9a801")
 RFC = ("Khrylx/RFC", "822430569cb5dad6e89db424a25bce3a3593a29d")
+HDM05_REPO = ("zhangchi8620/JointLearning-HDM05", "b252ad65598e052c38f49490c1ac9dbadc283fd3")
+HDM05_ACK = ("HDM05 (M. Mueller, T. Roeder, M. Clausen, B. Eberhardt, B. Krueger, A. Weber: "
+             "Documentation Mocap Database HDM05, Universitaet Bonn, CG-2007-2, 2007), CC BY-SA "
+             "3.0, via zhangchi8620/JointLearning-HDM05. The data used in this project was "
+             "obtained from HDM05.")
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,51 @@ def _deepmimic_mixed() -> list[Take]:
                  "stated)") for n, cat in clips.items()]
 
 
+def _hdm05() -> list[Take]:
+    """HDM05's cut takes (HdM Stuttgart, Vicon, 120 Hz, five actors bd, bk, dg, mm, tr; ASF/AMC
+    with CMU's bone names), as shipped in the folders of zhangchi8620/JointLearning-HDM05 with
+    each actor's ASF beside them."""
+    clips = [  # (folder, actor, motion class, take, category, description)
+        ("train/5", "bd", "jogLeftCircle4StepsRstart", "001", "locomotion", "jog, left circle"),
+        ("test/5", "tr", "jogLeftCircle4StepsRstart", "014", "locomotion", "jog, left circle"),
+        ("train/9", "dg", "sneak2StepsLStart", "007", "locomotion", "sneak, two steps"),
+        ("test/9", "mm", "sneak2StepsLStart", "011", "locomotion", "sneak, two steps"),
+        ("train/6", "bk", "kickLFront1Reps", "009", "sport", "front kick, left leg"),
+        ("test/6", "tr", "kickLFront1Reps", "025", "sport", "front kick, left leg"),
+        ("train/11", "bd", "throwBasketball", "001", "sport", "basketball throw"),
+        ("test/11", "mm", "throwBasketball", "010", "sport", "basketball throw"),
+        ("train/2", "bk", "elbowToKnee1RepsLelbowStart", "008", "sport",
+         "exercise, elbow to opposite knee"),
+        ("train/10", "bk", "squat1Reps", "013", "sport", "exercise, one squat"),
+        ("train/7", "bd", "lieDownFloor", "001", "floor", "lie down on the floor"),
+        ("train/7", "dg", "lieDownFloor", "011", "floor", "lie down on the floor"),
+        ("test/7", "mm", "lieDownFloor", "015", "floor", "lie down on the floor"),
+        ("test/7", "tr", "lieDownFloor", "019", "floor", "lie down on the floor"),
+        ("train/1", "bk", "depositFloorR", "007", "floor",
+         "crouch and put an object on the floor, right hand"),
+        ("test/1", "tr", "depositFloorR", "027", "floor",
+         "crouch and put an object on the floor, right hand"),
+        ("test/8", "mm", "rotateArmsBothBackward1Reps", "011", "idle",
+         "standing, both arms circle backward"),
+        ("train/8", "bk", "rotateArmsBothBackward1Reps", "005", "idle",
+         "standing, both arms circle backward"),
+        ("test/3", "mm", "grabHighR", "017", "idle", "standing, reach high with the right hand"),
+        ("test/3", "tr", "grabHighR", "023", "idle", "standing, reach high with the right hand"),
+        ("train/4", "dg", "hopBothLegs1hops", "024", "acrobatics", "hop on both legs"),
+        ("train/4", "bd", "hopBothLegs1hops", "010", "acrobatics", "hop on both legs"),
+    ]
+    short = {"jogLeftCircle4StepsRstart": "jog", "sneak2StepsLStart": "sneak",
+             "kickLFront1Reps": "kick", "throwBasketball": "throw",
+             "elbowToKnee1RepsLelbowStart": "elbowknee", "squat1Reps": "squat",
+             "lieDownFloor": "liedown", "depositFloorR": "deposit",
+             "rotateArmsBothBackward1Reps": "armcircle", "grabHighR": "grabhigh",
+             "hopBothLegs1hops": "hop"}
+    return [Take(f"hdm05_{actor}_{short[motion]}_{n}", "hdm05", cat,
+                 f"{desc} (HDM05 actor {actor})", *HDM05_REPO, f"{folder}/HDM_{actor}_{motion}_{n}_120.amc", "cc-by-sa", "amc",
+                 f"{folder}/HDM_{actor}.asf", 120.0, HDM05_ACK)
+            for folder, actor, motion, n, cat, desc in clips]
+
+
 def takes() -> list[Take]:
     """Every take of the corpus, in manifest order."""
     return _cmu_samples() + [
@@ -158,7 +209,7 @@ def takes() -> list[Take]:
         Take("mixamo_test", "mixamo", "locomotion", "Mixamo animation sample", *BVHPY,
              "tests/test_freebvh.bvh", "mixamo",
              attribution="Adobe Mixamo, via 20tab/bvh-python tests"),
-    ] + _sie() + _deepmimic_mixed()
+    ] + _sie() + _deepmimic_mixed() + _hdm05()
 
 
 def _mirror_file(mirrors: Path, repo: str, commit: str, path: str) -> bytes | None:
