@@ -168,7 +168,8 @@ def _hdm05() -> list[Take]:
              "rotateArmsBothBackward1Reps": "armcircle", "grabHighR": "grabhigh",
              "hopBothLegs1hops": "hop"}
     return [Take(f"hdm05_{actor}_{short[motion]}_{n}", "hdm05", cat,
-                 f"{desc} (HDM05 actor {actor})", *HDM05_REPO, f"{folder}/HDM_{actor}_{motion}_{n}_120.amc", "cc-by-sa", "amc",
+                 f"{desc} (HDM05 actor {actor})", *HDM05_REPO,
+                 f"{folder}/HDM_{actor}_{motion}_{n}_120.amc", "cc-by-sa", "amc",
                  f"{folder}/HDM_{actor}.asf", 120.0, HDM05_ACK)
             for folder, actor, motion, n, cat, desc in clips]
 
