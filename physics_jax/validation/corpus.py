@@ -38,6 +38,7 @@ LICENCES = {
     "apache": "Apache-2.0 (repository licence)",
     "mit": "MIT (repository licence)",
     "cc-by-nc": "CC BY-NC 4.0 (data/motions/sie/LICENSE)",
+    "cc-by-nc-nd": "CC BY-NC-ND 4.0 (Ubisoft La Forge Animation Dataset licence)",
     "cc-by-sa": "CC BY-SA 3.0 (HDM05 database licence; the converted clips are CC BY-SA 3.0)",
     "mixamo": "Adobe Mixamo terms (no redistribution of the animation files)",
     "unknown": "no licence for the data",
@@ -52,6 +53,10 @@ PYMO = ("omimo/PyMO", "ba24f5f8d8911173f41e2ea1a367fa7955a6da9f")
 DEEPMIMIC = ("xbpeng/DeepMimic", "1f915c52fcd4b95b5f5f15b759ae91bd81e9a801")
 RFC = ("Khrylx/RFC", "822430569cb5dad6e89db424a25bce3a3593a29d")
 HDM05_REPO = ("zhangchi8620/JointLearning-HDM05", "b252ad65598e052c38f49490c1ac9dbadc283fd3")
+GMR_LAFAN1 = ("liuchenxu125/GMR", "7553d31858733543e45485201e498ae287ec7cbe")
+LAFAN1_ACK = ("Ubisoft La Forge Animation Dataset (LAFAN1), Harvey et al., Robust Motion "
+              "In-betweening, ACM TOG 39(4), 2020; CC BY-NC-ND 4.0; via liuchenxu125/GMR "
+              "assets/lafan1 (not committed)")
 HDM05_ACK = ("HDM05 (M. Mueller, T. Roeder, M. Clausen, B. Eberhardt, B. Krueger, A. Weber: "
              "Documentation Mocap Database HDM05, Universitaet Bonn, CG-2007-2, 2007), CC BY-SA "
              "3.0, via zhangchi8620/JointLearning-HDM05. The data used in this project was "
@@ -174,6 +179,24 @@ def _hdm05() -> list[Take]:
             for folder, actor, motion, n, cat, desc in clips]
 
 
+def _lafan1() -> list[Take]:
+    """LAFAN1 takes (Ubisoft La Forge, Vicon, 30 Hz, five subjects) that a fork of GMR ships
+    whole in assets/lafan1 (at an earlier commit; the files under 4 MiB); first 20 s of each.
+    CC BY-NC-ND: manifest entries only. Left out: obstacles and push takes (support from props,
+    forces from another actor)."""
+    clips = {"dance1_subject1": ("dance", "dance"), "dance1_subject2": ("dance", "dance"),
+             "dance1_subject3": ("dance", "dance"),
+             "fallAndGetUp1_subject4": ("floor", "falls to the floor and gets up"),
+             "fallAndGetUp2_subject2": ("floor", "falls to the floor and gets up"),
+             "fallAndGetUp3_subject1": ("floor", "falls to the floor and gets up"),
+             "ground1_subject5": ("floor", "moves on the ground"),
+             "ground2_subject3": ("floor", "moves on the ground"),
+             "walk4_subject1": ("locomotion", "walk")}
+    return [Take(f"lafan1_{n}", "lafan1", cat, f"{desc} (LAFAN1 {n}, first 20 s)",
+                 *GMR_LAFAN1, f"assets/lafan1/{n}.bvh", "cc-by-nc-nd", attribution=LAFAN1_ACK)
+            for n, (cat, desc) in clips.items()]
+
+
 def takes() -> list[Take]:
     """Every take of the corpus, in manifest order."""
     return _cmu_samples() + [
@@ -210,7 +233,7 @@ def takes() -> list[Take]:
         Take("mixamo_test", "mixamo", "locomotion", "Mixamo animation sample", *BVHPY,
              "tests/test_freebvh.bvh", "mixamo",
              attribution="Adobe Mixamo, via 20tab/bvh-python tests"),
-    ] + _sie() + _deepmimic_mixed() + _hdm05()
+    ] + _sie() + _deepmimic_mixed() + _hdm05() + _lafan1()
 
 
 def _mirror_file(mirrors: Path, repo: str, commit: str, path: str) -> bytes | None:
