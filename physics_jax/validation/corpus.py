@@ -42,6 +42,7 @@ LICENCES = {
     "cc-by-sa": "CC BY-SA 3.0 (HDM05 database licence; the converted clips are CC BY-SA 3.0)",
     "mixamo": "Adobe Mixamo terms (no redistribution of the animation files)",
     "unknown": "no licence for the data",
+    "mit-code": "no licence stated for the data (the repository's README puts its code under MIT)",
 }
 COMMITTABLE = {"cmu", "apache", "mit", "cc-by-sa"}
 """Licences that allow committing converted clips (with attribution; CC BY-SA clips stay under
@@ -53,6 +54,10 @@ PYMO = ("omimo/PyMO", "ba24f5f8d8911173f41e2ea1a367fa7955a6da9f")
 DEEPMIMIC = ("xbpeng/DeepMimic", "1f915c52fcd4b95b5f5f15b759ae91bd81e9a801")
 RFC = ("Khrylx/RFC", "822430569cb5dad6e89db424a25bce3a3593a29d")
 HDM05_REPO = ("zhangchi8620/JointLearning-HDM05", "b252ad65598e052c38f49490c1ac9dbadc283fd3")
+MOVA = ("omimo/Mova", "88bbc8a9d078ec176756cb8ea26e52a426de051e")
+# the AV_8Walk files were removed from Mova after this commit
+MOVA_OLD = ("omimo/Mova", "e3f3129949400b3af90b80b61607eb01c0cba2f0")
+MOVA_ACK = "SFU MovingStories (O. Alemi et al.), via omimo/Mova (not committed)"
 GMR_LAFAN1 = ("liuchenxu125/GMR", "7553d31858733543e45485201e498ae287ec7cbe")
 LAFAN1_ACK = ("Ubisoft La Forge Animation Dataset (LAFAN1), Harvey et al., Robust Motion "
               "In-betweening, ACM TOG 39(4), 2020; CC BY-NC-ND 4.0; via liuchenxu125/GMR "
@@ -179,6 +184,30 @@ def _hdm05() -> list[Take]:
             for folder, actor, motion, n, cat, desc in clips]
 
 
+def _movingstories() -> list[Take]:
+    """More SFU MovingStories takes, from omimo/Mova (Omid Alemi's movement analysis tool): its
+    copy of AV_8Walk_Meredith_HVHA_Rep1 is the file PyMO ships (same bytes) and is left out,
+    as is MS2_8Walk_M_nopos (no root positions)."""
+    walk = "expressive walk along a figure 8, high valence high arousal"
+    return [
+        Take("movingstories_av8walk_rep1", "sfu_movingstories", "locomotion", f"{walk}, rep 1",
+             *MOVA_OLD, "movs/AV_8Walk_HVHA_Rep1.bvh", "mit-code", attribution=MOVA_ACK),
+        Take("movingstories_av8walk_rep2", "sfu_movingstories", "locomotion", f"{walk}, rep 2",
+             *MOVA_OLD, "movs/AV_8Walk_HVHA_Rep2.bvh", "mit-code", attribution=MOVA_ACK),
+        Take("movingstories_av8walk_rep3", "sfu_movingstories", "locomotion", f"{walk}, rep 3",
+             *MOVA_OLD, "movs/AV_8Walk_HVHA_Rep3.bvh", "mit-code", attribution=MOVA_ACK),
+        Take("movingstories_av8walk_meredith_rep2", "sfu_movingstories", "locomotion",
+             f"{walk} (actor Meredith), rep 2", *MOVA_OLD,
+             "movs/AV_8Walk_Meredith_HVHA_Rep2.bvh", "mit-code", attribution=MOVA_ACK),
+        Take("movingstories_ms2_8walk", "sfu_movingstories", "locomotion",
+             "walk along a figure 8", *MOVA, "movs/MS2_8Walk_M.bvh", "mit-code",
+             attribution=MOVA_ACK),
+        Take("movingstories_slash_karen", "sfu_movingstories", "idle",
+             "standing, Laban 'slash' effort repeated four times (actor Karen)", *MOVA,
+             "movs/Slash_x4_0001KAREN.bvh", "mit-code", attribution=MOVA_ACK),
+    ]
+
+
 def _lafan1() -> list[Take]:
     """LAFAN1 takes (Ubisoft La Forge, Vicon, 30 Hz, five subjects) that a fork of GMR ships
     whole in assets/lafan1 (at an earlier commit; the files under 4 MiB); first 20 s of each.
@@ -233,7 +262,7 @@ def takes() -> list[Take]:
         Take("mixamo_test", "mixamo", "locomotion", "Mixamo animation sample", *BVHPY,
              "tests/test_freebvh.bvh", "mixamo",
              attribution="Adobe Mixamo, via 20tab/bvh-python tests"),
-    ] + _sie() + _deepmimic_mixed() + _hdm05() + _lafan1()
+    ] + _sie() + _deepmimic_mixed() + _hdm05() + _lafan1() + _movingstories()
 
 
 def _mirror_file(mirrors: Path, repo: str, commit: str, path: str) -> bytes | None:
