@@ -2,10 +2,11 @@
 
 Every take names the public repository, commit and path it comes from, its licence, the
 capture source (lab, studio or capture system: takes of one source are not independent), its
-category and the SMPL clip it was converted to. Takes whose licence allows it are committed
-as project npz under `data/corpus/clips/`; the others are manifest entries only, rebuilt into
-the cache by `build` from fetched copies of their repositories. The 14 CMU takes already in
-`physics_jax/samples/cmu/` are listed with their sample clips. See docs/corpus.md.
+category and the SMPL clip it was converted to. Data fetched from public repositories is never
+committed, whatever its licence: those takes are manifest entries, rebuilt into the cache by
+`build` from copies of their repositories at the recorded commits. The 14 CMU takes already in
+`physics_jax/samples/cmu/` (converted from the project's shared data) are listed with their
+sample clips. See docs/corpus.md.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "data" / "corpus"
 MANIFEST = CORPUS / "manifest.csv"
-CLIPS = CORPUS / "clips"
 SAMPLES = REPO / "physics_jax" / "samples" / "cmu"
 SHARED_CMU = REPO.parent / "shared" / "data" / "cmu"
 FPS = 30.0  # output rate
@@ -44,7 +44,6 @@ LICENCES = {
     "unknown": "no licence for the data",
     "mit-code": "no licence stated for the data (the repository's README puts its code under MIT)",
 }
-COMMITTABLE = {"cmu", "apache", "mit", "cc-by-sa"}
 """Licences that allow committing converted clips (with attribution; CC BY-SA clips stay under
 CC BY-SA); NC, no-redistribution and unlicensed data are manifest entries only."""
 
@@ -91,7 +90,8 @@ class Take:
 
     @property
     def committed(self) -> bool:
-        return self.licence in COMMITTABLE
+        """Only the bundled CMU samples: fetched data stays out of the project's commits."""
+        return self.kind == "sample"
 
 
 def _cmu_samples() -> list[Take]:
@@ -333,9 +333,9 @@ def _maps(names) -> bool:
     return True
 
 
-def convert_takes(batch: list[Take], cache: Path, mirrors: Path, out: Path) -> list[dict]:
-    """Convert a batch of takes by one IK fit; each clip is written to `out` (committed takes)
-    or `cache/clips`; returns their manifest rows."""
+def convert_takes(batch: list[Take], cache: Path, mirrors: Path) -> list[dict]:
+    """Convert a batch of takes by one IK fit; each clip is written to `cache/clips`; returns
+    their manifest rows."""
     from physics_jax.ik.fit import fit_joints
     from physics_jax.motion import save_motion
     from physics_jax.sources.floor_check import below_floor_share
@@ -349,7 +349,7 @@ def convert_takes(batch: list[Take], cache: Path, mirrors: Path, out: Path) -> l
     fit = fit_joints(joints, lengths, np.full(len(batch), FPS))
     rows = []
     for k, (take, src) in enumerate(zip(batch, loaded, strict=True)):
-        folder = out if take.committed else cache / "clips"
+        folder = cache / "clips"
         folder.mkdir(parents=True, exist_ok=True)
         clip = fit.clip(k, source=f"{take.repo}:{take.path}")
         share = below_floor_share(src)
@@ -410,7 +410,7 @@ def read_manifest(path: Path = MANIFEST) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def build(cache: Path, mirrors: Path, out: Path = CLIPS, batch_size: int = 8,
+def build(cache: Path, mirrors: Path, batch_size: int = 8,
           only: set[str] | None = None) -> list[dict]:
     """Convert every take (or those in `only`) in batches and write the manifest; rows of
     takes not rebuilt this time are kept from the existing manifest."""
@@ -418,7 +418,7 @@ def build(cache: Path, mirrors: Path, out: Path = CLIPS, batch_size: int = 8,
     rows = {r["take"]: r for r in sample_rows()}
     todo = [t for t in takes() if t.kind != "sample" and (only is None or t.take in only)]
     for i in range(0, len(todo), batch_size):
-        for row in convert_takes(todo[i:i + batch_size], cache, mirrors, out):
+        for row in convert_takes(todo[i:i + batch_size], cache, mirrors):
             rows[row["take"]] = row
             print(f"{row['take']}: {row['frames']} frames, fit {row['fit_error_cm']} cm, "
                   f"feet below floor {row['below_floor_pct']} %", flush=True)

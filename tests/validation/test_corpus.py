@@ -1,6 +1,7 @@
 """The calibration corpus: its manifest, the committed clips and the DeepMimic reader.
 
-Committed files only (data/corpus/, physics_jax/samples/cmu/); no network, no mirrors."""
+Committed files only (data/corpus/manifest.csv, physics_jax/samples/cmu/); no network, no
+mirrors."""
 
 from __future__ import annotations
 
@@ -45,12 +46,12 @@ def test_size_sources_and_categories() -> None:
 
 
 def test_new_sources_as_built() -> None:
-    """HDM05 (CC BY-SA, committed), LAFAN1 (CC BY-NC-ND) and the Mova MovingStories takes (no
-    licence for the data), as the builder wrote them."""
+    """HDM05 (CC BY-SA), LAFAN1 (CC BY-NC-ND) and the Mova MovingStories takes (no licence for
+    the data), as the builder wrote them."""
     by_source = {s: [r for r in ROWS if r["capture_source"] == s]
                  for s in ("hdm05", "lafan1", "sfu_movingstories")}
     hdm = by_source["hdm05"]
-    assert len(hdm) == 22 and all(r["committed"] == "yes" for r in hdm)
+    assert len(hdm) == 22 and all(r["committed"] == "no" for r in hdm)
     assert {r["path"].split("/")[-1].split("_")[1] for r in hdm} == {"bd", "bk", "dg", "mm", "tr"}
     assert all(r["licence"].startswith("CC BY-SA 3.0") and "HDM05" in r["attribution"]
                and r["skeleton"] == "cmu_asf" and r["source_fps"] == "120" for r in hdm)
@@ -81,7 +82,7 @@ def test_committed_clips_load_and_match_the_manifest() -> None:
     total = 0
     for r in ROWS:
         if r["committed"] != "yes":
-            assert r["clip"] == "" and not (corpus.CLIPS / f"{r['take']}.npz").exists()
+            assert r["clip"] == "", r["take"]
             continue
         path = corpus.REPO / r["clip"]
         total += path.stat().st_size
@@ -95,13 +96,16 @@ def test_committed_clips_load_and_match_the_manifest() -> None:
     assert total < 5e6
 
 
-def test_licences_decide_what_is_committed() -> None:
-    committable = {corpus.LICENCES[k] for k in corpus.COMMITTABLE}
+def test_only_the_shared_cmu_samples_are_committed() -> None:
+    """Fetched data stays out of the project's commits whatever its licence: only the CMU
+    samples (converted from the shared data) have clips in the repository."""
+    committed = [r for r in ROWS if r["committed"] == "yes"]
+    assert len(committed) == 14
+    assert all(r["clip"].startswith("physics_jax/samples/cmu/") for r in committed)
+    assert not (corpus.CORPUS / "clips").exists()
     for r in ROWS:
-        assert (r["licence"] in committable) == (r["committed"] == "yes"), r["take"]
+        assert r["licence"] in corpus.LICENCES.values(), r["take"]
         assert r["skeleton"] and r["skeleton"] != "unmapped", r["take"]
-    clips = {p.stem for p in corpus.CLIPS.glob("*.npz")}
-    assert clips == {r["take"] for r in ROWS if r["clip"].startswith("data/corpus/clips/")}
 
 
 def _rows(frames: int) -> list[list[float]]:
