@@ -1,11 +1,11 @@
-"""Rebuild the calibration corpus (data/corpus/manifest.csv and data/corpus/clips/).
+"""Rebuild the calibration corpus (data/corpus/manifest.csv and the clips in the cache).
 
     .venv/bin/python scripts/build_corpus.py [--cache DIR] [--mirrors DIR] [--take ID ...]
 
 Source files are read from `<cache>/<owner>+<repo>/<path>`, or copied there from fetched bare
 git mirrors `<mirrors>/<owner>+<repo>/repo` (each take's commit); CMU skeletons come from
-../shared/data/cmu. Takes whose licence allows it are written to data/corpus/clips/, the
-others to `<cache>/clips/` (see docs/corpus.md).
+../shared/data/cmu. Clips are written to `<cache>/clips/` (fetched data is not committed; see
+docs/corpus.md).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO))
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cache", type=Path, default=REPO / ".cache" / "corpus",
-                        help="folder of source files and of the clips not committed")
+                        help="folder of source files and of the rebuilt clips")
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"),
                         help="folder of fetched git mirrors (<owner>+<repo>/repo)")
     parser.add_argument("--take", action="append", default=None,

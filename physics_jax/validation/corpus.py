@@ -2,10 +2,11 @@
 
 Every take names the public repository, commit and path it comes from, its licence, the
 capture source (lab, studio or capture system: takes of one source are not independent), its
-category and the SMPL clip it was converted to. Takes whose licence allows it are committed
-as project npz under `data/corpus/clips/`; the others are manifest entries only, rebuilt into
-the cache by `build` from fetched copies of their repositories. The 14 CMU takes already in
-`physics_jax/samples/cmu/` are listed with their sample clips. See docs/corpus.md.
+category and the SMPL clip it was converted to. Data fetched from public repositories is never
+committed, whatever its licence: those takes are manifest entries, rebuilt into the cache by
+`build` from copies of their repositories at the recorded commits. The 14 CMU takes already in
+`physics_jax/samples/cmu/` (converted from the project's shared data) are listed with their
+sample clips. See docs/corpus.md.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "data" / "corpus"
 MANIFEST = CORPUS / "manifest.csv"
-CLIPS = CORPUS / "clips"
 SAMPLES = REPO / "physics_jax" / "samples" / "cmu"
 SHARED_CMU = REPO.parent / "shared" / "data" / "cmu"
 FPS = 30.0  # output rate
@@ -38,18 +38,33 @@ LICENCES = {
     "apache": "Apache-2.0 (repository licence)",
     "mit": "MIT (repository licence)",
     "cc-by-nc": "CC BY-NC 4.0 (data/motions/sie/LICENSE)",
+    "cc-by-nc-nd": "CC BY-NC-ND 4.0 (Ubisoft La Forge Animation Dataset licence)",
+    "cc-by-sa": "CC BY-SA 3.0 (HDM05 database licence; the converted clips are CC BY-SA 3.0)",
     "mixamo": "Adobe Mixamo terms (no redistribution of the animation files)",
     "unknown": "no licence for the data",
+    "mit-code": "no licence stated for the data (the repository's README puts its code under MIT)",
 }
-COMMITTABLE = {"cmu", "apache", "mit"}
-"""Licences that allow committing converted clips (with attribution); NC, no-redistribution
-and unlicensed data are manifest entries only."""
+"""Licences that allow committing converted clips (with attribution; CC BY-SA clips stay under
+CC BY-SA); NC, no-redistribution and unlicensed data are manifest entries only."""
 
 WSPR = ("wspr/bvh-matlab", "45939d88b86a388b9b5027e76489042439546fae")
 BVHPY = ("20tab/bvh-python", "b7e00585aef1c9577831ee08aa5e33553b329cc0")
 PYMO = ("omimo/PyMO", "ba24f5f8d8911173f41e2ea1a367fa7955a6da9f")
 DEEPMIMIC = ("xbpeng/DeepMimic", "1f915c52fcd4b95b5f5f15b759ae91bd81e9a801")
 RFC = ("Khrylx/RFC", "822430569cb5dad6e89db424a25bce3a3593a29d")
+HDM05_REPO = ("zhangchi8620/JointLearning-HDM05", "b252ad65598e052c38f49490c1ac9dbadc283fd3")
+MOVA = ("omimo/Mova", "88bbc8a9d078ec176756cb8ea26e52a426de051e")
+# the AV_8Walk files were removed from Mova after this commit
+MOVA_OLD = ("omimo/Mova", "e3f3129949400b3af90b80b61607eb01c0cba2f0")
+MOVA_ACK = "SFU MovingStories (O. Alemi et al.), via omimo/Mova (not committed)"
+GMR_LAFAN1 = ("liuchenxu125/GMR", "7553d31858733543e45485201e498ae287ec7cbe")
+LAFAN1_ACK = ("Ubisoft La Forge Animation Dataset (LAFAN1), Harvey et al., Robust Motion "
+              "In-betweening, ACM TOG 39(4), 2020; CC BY-NC-ND 4.0; via liuchenxu125/GMR "
+              "assets/lafan1 (not committed)")
+HDM05_ACK = ("HDM05 (M. Mueller, T. Roeder, M. Clausen, B. Eberhardt, B. Krueger, A. Weber: "
+             "Documentation Mocap Database HDM05, Universitaet Bonn, CG-2007-2, 2007), CC BY-SA "
+             "3.0, via zhangchi8620/JointLearning-HDM05. The data used in this project was "
+             "obtained from HDM05.")
 
 
 @dataclass(frozen=True)
@@ -75,7 +90,8 @@ class Take:
 
     @property
     def committed(self) -> bool:
-        return self.licence in COMMITTABLE
+        """Only the bundled CMU samples: fetched data stays out of the project's commits."""
+        return self.kind == "sample"
 
 
 def _cmu_samples() -> list[Take]:
@@ -122,6 +138,94 @@ def _deepmimic_mixed() -> list[Take]:
                  "stated)") for n, cat in clips.items()]
 
 
+def _hdm05() -> list[Take]:
+    """HDM05's cut takes (HdM Stuttgart, Vicon, 120 Hz, five actors bd, bk, dg, mm, tr; ASF/AMC
+    with CMU's bone names), as shipped in the folders of zhangchi8620/JointLearning-HDM05 with
+    each actor's ASF beside them."""
+    clips = [  # (folder, actor, motion class, take, category, description)
+        ("train/5", "bd", "jogLeftCircle4StepsRstart", "001", "locomotion", "jog, left circle"),
+        ("test/5", "tr", "jogLeftCircle4StepsRstart", "014", "locomotion", "jog, left circle"),
+        ("train/9", "dg", "sneak2StepsLStart", "007", "locomotion", "sneak, two steps"),
+        ("test/9", "mm", "sneak2StepsLStart", "011", "locomotion", "sneak, two steps"),
+        ("train/6", "bk", "kickLFront1Reps", "009", "sport", "front kick, left leg"),
+        ("test/6", "tr", "kickLFront1Reps", "025", "sport", "front kick, left leg"),
+        ("train/11", "bd", "throwBasketball", "001", "sport", "basketball throw"),
+        ("test/11", "mm", "throwBasketball", "010", "sport", "basketball throw"),
+        ("train/2", "bk", "elbowToKnee1RepsLelbowStart", "008", "sport",
+         "exercise, elbow to opposite knee"),
+        ("train/10", "bk", "squat1Reps", "013", "sport", "exercise, one squat"),
+        ("train/7", "bd", "lieDownFloor", "001", "floor", "lie down on the floor"),
+        ("train/7", "dg", "lieDownFloor", "011", "floor", "lie down on the floor"),
+        ("test/7", "mm", "lieDownFloor", "015", "floor", "lie down on the floor"),
+        ("test/7", "tr", "lieDownFloor", "019", "floor", "lie down on the floor"),
+        ("train/1", "bk", "depositFloorR", "007", "floor",
+         "crouch and put an object on the floor, right hand"),
+        ("test/1", "tr", "depositFloorR", "027", "floor",
+         "crouch and put an object on the floor, right hand"),
+        ("test/8", "mm", "rotateArmsBothBackward1Reps", "011", "idle",
+         "standing, both arms circle backward"),
+        ("train/8", "bk", "rotateArmsBothBackward1Reps", "005", "idle",
+         "standing, both arms circle backward"),
+        ("test/3", "mm", "grabHighR", "017", "idle", "standing, reach high with the right hand"),
+        ("test/3", "tr", "grabHighR", "023", "idle", "standing, reach high with the right hand"),
+        ("train/4", "dg", "hopBothLegs1hops", "024", "acrobatics", "hop on both legs"),
+        ("train/4", "bd", "hopBothLegs1hops", "010", "acrobatics", "hop on both legs"),
+    ]
+    short = {"jogLeftCircle4StepsRstart": "jog", "sneak2StepsLStart": "sneak",
+             "kickLFront1Reps": "kick", "throwBasketball": "throw",
+             "elbowToKnee1RepsLelbowStart": "elbowknee", "squat1Reps": "squat",
+             "lieDownFloor": "liedown", "depositFloorR": "deposit",
+             "rotateArmsBothBackward1Reps": "armcircle", "grabHighR": "grabhigh",
+             "hopBothLegs1hops": "hop"}
+    return [Take(f"hdm05_{actor}_{short[motion]}_{n}", "hdm05", cat,
+                 f"{desc} (HDM05 actor {actor})", *HDM05_REPO,
+                 f"{folder}/HDM_{actor}_{motion}_{n}_120.amc", "cc-by-sa", "amc",
+                 f"{folder}/HDM_{actor}.asf", 120.0, HDM05_ACK)
+            for folder, actor, motion, n, cat, desc in clips]
+
+
+def _movingstories() -> list[Take]:
+    """More SFU MovingStories takes, from omimo/Mova (Omid Alemi's movement analysis tool): its
+    copy of AV_8Walk_Meredith_HVHA_Rep1 is the file PyMO ships (same bytes) and is left out,
+    as is MS2_8Walk_M_nopos (no root positions)."""
+    walk = "expressive walk along a figure 8, high valence high arousal"
+    return [
+        Take("movingstories_av8walk_rep1", "sfu_movingstories", "locomotion", f"{walk}, rep 1",
+             *MOVA_OLD, "movs/AV_8Walk_HVHA_Rep1.bvh", "mit-code", attribution=MOVA_ACK),
+        Take("movingstories_av8walk_rep2", "sfu_movingstories", "locomotion", f"{walk}, rep 2",
+             *MOVA_OLD, "movs/AV_8Walk_HVHA_Rep2.bvh", "mit-code", attribution=MOVA_ACK),
+        Take("movingstories_av8walk_rep3", "sfu_movingstories", "locomotion", f"{walk}, rep 3",
+             *MOVA_OLD, "movs/AV_8Walk_HVHA_Rep3.bvh", "mit-code", attribution=MOVA_ACK),
+        Take("movingstories_av8walk_meredith_rep2", "sfu_movingstories", "locomotion",
+             f"{walk} (actor Meredith), rep 2", *MOVA_OLD,
+             "movs/AV_8Walk_Meredith_HVHA_Rep2.bvh", "mit-code", attribution=MOVA_ACK),
+        Take("movingstories_ms2_8walk", "sfu_movingstories", "locomotion",
+             "walk along a figure 8", *MOVA, "movs/MS2_8Walk_M.bvh", "mit-code",
+             attribution=MOVA_ACK),
+        Take("movingstories_slash_karen", "sfu_movingstories", "idle",
+             "standing, Laban 'slash' effort repeated four times (actor Karen)", *MOVA,
+             "movs/Slash_x4_0001KAREN.bvh", "mit-code", attribution=MOVA_ACK),
+    ]
+
+
+def _lafan1() -> list[Take]:
+    """LAFAN1 takes (Ubisoft La Forge, Vicon, 30 Hz, five subjects) that a fork of GMR ships
+    whole in assets/lafan1 (at an earlier commit; the files under 4 MiB); first 20 s of each.
+    CC BY-NC-ND: manifest entries only. Left out: obstacles and push takes (support from props,
+    forces from another actor)."""
+    clips = {"dance1_subject1": ("dance", "dance"), "dance1_subject2": ("dance", "dance"),
+             "dance1_subject3": ("dance", "dance"),
+             "fallAndGetUp1_subject4": ("floor", "falls to the floor and gets up"),
+             "fallAndGetUp2_subject2": ("floor", "falls to the floor and gets up"),
+             "fallAndGetUp3_subject1": ("floor", "falls to the floor and gets up"),
+             "ground1_subject5": ("floor", "moves on the ground"),
+             "ground2_subject3": ("floor", "moves on the ground"),
+             "walk4_subject1": ("locomotion", "walk")}
+    return [Take(f"lafan1_{n}", "lafan1", cat, f"{desc} (LAFAN1 {n}, first 20 s)",
+                 *GMR_LAFAN1, f"assets/lafan1/{n}.bvh", "cc-by-nc-nd", attribution=LAFAN1_ACK)
+            for n, (cat, desc) in clips.items()]
+
+
 def takes() -> list[Take]:
     """Every take of the corpus, in manifest order."""
     return _cmu_samples() + [
@@ -158,7 +262,7 @@ def takes() -> list[Take]:
         Take("mixamo_test", "mixamo", "locomotion", "Mixamo animation sample", *BVHPY,
              "tests/test_freebvh.bvh", "mixamo",
              attribution="Adobe Mixamo, via 20tab/bvh-python tests"),
-    ] + _sie() + _deepmimic_mixed()
+    ] + _sie() + _deepmimic_mixed() + _hdm05() + _lafan1() + _movingstories()
 
 
 def _mirror_file(mirrors: Path, repo: str, commit: str, path: str) -> bytes | None:
@@ -229,9 +333,9 @@ def _maps(names) -> bool:
     return True
 
 
-def convert_takes(batch: list[Take], cache: Path, mirrors: Path, out: Path) -> list[dict]:
-    """Convert a batch of takes by one IK fit; each clip is written to `out` (committed takes)
-    or `cache/clips`; returns their manifest rows."""
+def convert_takes(batch: list[Take], cache: Path, mirrors: Path) -> list[dict]:
+    """Convert a batch of takes by one IK fit; each clip is written to `cache/clips`; returns
+    their manifest rows."""
     from physics_jax.ik.fit import fit_joints
     from physics_jax.motion import save_motion
     from physics_jax.sources.floor_check import below_floor_share
@@ -245,7 +349,7 @@ def convert_takes(batch: list[Take], cache: Path, mirrors: Path, out: Path) -> l
     fit = fit_joints(joints, lengths, np.full(len(batch), FPS))
     rows = []
     for k, (take, src) in enumerate(zip(batch, loaded, strict=True)):
-        folder = out if take.committed else cache / "clips"
+        folder = cache / "clips"
         folder.mkdir(parents=True, exist_ok=True)
         clip = fit.clip(k, source=f"{take.repo}:{take.path}")
         share = below_floor_share(src)
@@ -306,7 +410,7 @@ def read_manifest(path: Path = MANIFEST) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def build(cache: Path, mirrors: Path, out: Path = CLIPS, batch_size: int = 8,
+def build(cache: Path, mirrors: Path, batch_size: int = 8,
           only: set[str] | None = None) -> list[dict]:
     """Convert every take (or those in `only`) in batches and write the manifest; rows of
     takes not rebuilt this time are kept from the existing manifest."""
@@ -314,7 +418,7 @@ def build(cache: Path, mirrors: Path, out: Path = CLIPS, batch_size: int = 8,
     rows = {r["take"]: r for r in sample_rows()}
     todo = [t for t in takes() if t.kind != "sample" and (only is None or t.take in only)]
     for i in range(0, len(todo), batch_size):
-        for row in convert_takes(todo[i:i + batch_size], cache, mirrors, out):
+        for row in convert_takes(todo[i:i + batch_size], cache, mirrors):
             rows[row["take"]] = row
             print(f"{row['take']}: {row['frames']} frames, fit {row['fit_error_cm']} cm, "
                   f"feet below floor {row['below_floor_pct']} %", flush=True)
