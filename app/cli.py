@@ -29,6 +29,13 @@ def _score_video() -> Register:
     return cli.register
 
 
+def _validate_video() -> Register:
+    """`validate-video` (image-space corruptions of real videos; pose recovery as above)."""
+    from pose.validation import cli
+
+    return cli.register
+
+
 def _sample() -> Register:
     """`sample` (the generator; torch, diffusers, transformers)."""
     from generator import cli_sample
@@ -45,7 +52,8 @@ def _train() -> Register:
 
 CORE_COMMANDS: tuple[Register, ...] = (score.register, convert.register, validate.register,
                                        render.register)
-OPTIONAL_COMMANDS: tuple[Callable[[], Register], ...] = (_score_video, _sample, _train)
+OPTIONAL_COMMANDS: tuple[Callable[[], Register], ...] = (_score_video, _validate_video, _sample,
+                                                          _train)
 
 
 class Parser(argparse.ArgumentParser):

@@ -53,17 +53,18 @@ def _finite_or_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def pose_fields(result: PoseResult, backend: str, seconds: float) -> dict:
-    """The pose figures of clip 0 of `result` as row fields (see the module docstring)."""
-    fit = None if result.fit_error_cm is None else float(result.fit_error_cm[0])
+def pose_fields(result: PoseResult, backend: str, seconds: float, index: int = 0) -> dict:
+    """The pose figures of clip `index` of `result` as row fields (see the module docstring)."""
+    i = index
+    fit = None if result.fit_error_cm is None else float(result.fit_error_cm[i])
     return {
         "pose_backend": backend,
-        "pose_valid": bool(result.valid[0]),
-        "pose_reason": result.reason[0] or None,
-        "person_present": bool(result.person_present[0]),
-        "pose_confidence": float(result.confidence[0].double().mean()),
+        "pose_valid": bool(result.valid[i]),
+        "pose_reason": result.reason[i] or None,
+        "person_present": bool(result.person_present[i]),
+        "pose_confidence": float(result.confidence[i].double().mean()),
         "fit_error_cm": None if fit is None else _finite_or_none(fit),
-        "video_fps": float(result.fps[0]),
+        "video_fps": float(result.fps[i]),
         "pose_seconds": seconds,
     }
 

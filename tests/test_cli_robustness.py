@@ -67,6 +67,10 @@ BAD_COUNTS = [
     (["render", "x.npz", "-o", "r.mp4"], "--fps", "0"),
     (["score-video", "x.mp4"], "--max-frames", "0"),
     (["score-video", "x.mp4"], "--max-side", "-640"),
+    (["validate-video", "x.mp4"], "--frames", "0"),
+    (["validate-video", "x.mp4"], "--start", "-1"),
+    (["validate-video", "x.mp4"], "--seed", "-1"),
+    (["validate-video", "x.mp4"], "--workers", "0"),
 ]
 
 
