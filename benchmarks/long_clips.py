@@ -51,7 +51,7 @@ def child(frames: int, device: str, dtype: str, kind: str, analysis_only: bool) 
             (batch.global_orient, dtype), (batch.body_pose, dtype), (batch.transl, dtype),
             (batch.lengths, np.int32), (batch.fps, dtype))]
         t0 = time.perf_counter()
-        compiled = scorer._jit.lower(*args).compile()
+        compiled = scorer._jit.lower(scorer.params, *args).compile()
         row["compile_s"] = time.perf_counter() - t0
         mem = compiled.memory_analysis()
         temp = getattr(mem, "temp_size_in_bytes", None)

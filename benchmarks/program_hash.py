@@ -25,7 +25,7 @@ def program_hash(preset: str, clips: int, frames: int) -> str:
     `bridge.PhysicsReward` runs) for (clips, frames), float32."""
     scorer = BatchScorer(ScorerConfig(preset=preset))
     buf = jax.ShapeDtypeStruct((clips, frames * FRAME_WIDTH + 2), jnp.float32)
-    text = scorer._jit_buffer.lower(buf).as_text(debug_info=False)
+    text = scorer._jit_buffer.lower(scorer.params, buf).as_text(debug_info=False)
     return hashlib.sha256(re.sub(r"loc\([^)]*\)", "", text).encode()).hexdigest()[:16]
 
 

@@ -70,9 +70,7 @@ def end_to_end(preset: str, dynamics: str, chunk: int, b: int, t: int, repeats: 
 
 def stages(preset: str, b: int, t: int, repeats: int) -> dict:
     """Each stage alone, jitted, on device arrays (no torch)."""
-    from functools import partial
 
-    from physics_jax.kernels.finite_diff import published_qvel_qacc, rotation_qvel_qacc
     from physics_jax.kernels.retarget import smpl_to_qpos
     from physics_jax.pipeline import BatchScorer, ScorerConfig
 
@@ -84,8 +82,7 @@ def stages(preset: str, b: int, t: int, repeats: int) -> dict:
     bp = bp.reshape(b, t, 23, 3)
     lengths = jax.device_put(np.full(b, t, np.int32))
     fps = jax.device_put(np.full(b, 30.0, np.float32))
-    diff = (partial(rotation_qvel_qacc, ball_qpos_adr=lay.joint_qpos_adr)
-            if preset == "v2" else published_qvel_qacc)
+    diff = scorer.preset.qvel_qacc
 
     def prep(go, bp, tr, lengths, fps):
         qpos = smpl_to_qpos(go, bp, tr, lay.joint_qpos_adr, lay.joints)
@@ -100,7 +97,7 @@ def stages(preset: str, b: int, t: int, repeats: int) -> dict:
     from physics_jax.kernels.masked import frame_mask
     from physics_jax.kernels.self_collision import pose_penetration
     from physics_jax.presets import v2 as v2_preset
-    from physics_jax.presets.kinematic import kinematic_axis
+    from physics_jax.presets.kinematic import soft_kinematic_axis
 
     states = jax.jit(scorer.clip_states)(go, bp, tr, lengths, fps)
 
@@ -110,22 +107,23 @@ def stages(preset: str, b: int, t: int, repeats: int) -> dict:
         return run
 
     def kin(c, length, dt):
-        mask = frame_mask(c["com"].shape[0], length)
-        return kinematic_axis(c["bodies_pos"], c["self_penetration"], mask, length, dt, soft=True)
+        mask = frame_mask(c.com.shape[0], length)
+        return soft_kinematic_axis(c.bodies_pos, c.self_penetration, mask, length, dt,
+                                   scorer.params)
 
     def self_pen(c, length, dt):
-        return pose_penetration(c["bodies_pos"], c["bodies_quat"])
+        return pose_penetration(c.bodies_pos, c.bodies_quat)
 
     def contact_dyn(c, length, dt):
-        mask = frame_mask(c["com"].shape[0], length)
-        return v2_preset.contact_dynamic_axes(
-            c["bodies_pos"], c["bodies_quat"], c["foot_pos"], c["foot_mat"], c["com"],
-            c["root_force"], c["root_torque"], c["joint_frc"], c["joint_vel"], mask, length,
-            dt, scorer.mass)
+        mask = frame_mask(c.com.shape[0], length)
+        return v2_preset.contact_dynamic_axes(scorer.params, c, mask, length, dt, scorer.mass)
+
+    def full(go, bp, tr, lengths, fps):
+        return scorer._score(scorer.params, go, bp, tr, lengths, fps)
 
     out = {}
     for name, fn in (("retarget+finite_diff", prep), ("+dynamics", dyn),
-                     ("full", scorer._score), ("kinematic_axis_alone", per_clip(kin)),
+                     ("full", full), ("kinematic_axis_alone", per_clip(kin)),
                      ("self_penetration_alone", per_clip(self_pen)),
                      ("v2_contact_dynamic_alone", per_clip(contact_dyn))):
         f = jax.jit(fn)
@@ -164,7 +162,7 @@ def kernel_profile(preset: str, b: int, t: int, out_dir: str, top: int = 25) -> 
             total[e["name"]] += e.get("dur", 0.0) / 5.0
             count[e["name"]] += 1
     ranked = sorted(total.items(), key=lambda kv: -kv[1])
-    hlo = scorer._jit_packed.lower(*args).compile().as_text()
+    hlo = scorer._jit_packed.lower(scorer.params, *args).compile().as_text()
     return {"preset": preset, "B": b, "T": t, "gpu_us_per_call": sum(total.values()),
             "kernels_per_call": sum(count.values()) / 5.0,
             "top": [{"kernel": k[:120], "us": round(v, 1), "launches": count[k] / 5.0,

@@ -222,14 +222,14 @@ def profile(preset: str, b: int, t: int, out_dir: str) -> dict:
     args = [jax.device_put(np.asarray(a, dtype=d)) for a, d in (
         (batch.global_orient, np.float32), (batch.body_pose, np.float32),
         (batch.transl, np.float32), (batch.lengths, np.int32), (batch.fps, np.float32))]
-    compiled = scorer._jit.lower(*args).compile()
+    compiled = scorer._jit.lower(scorer.params, *args).compile()
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
     mem = compiled.memory_analysis()
-    jax.block_until_ready(scorer._jit(*args))
+    jax.block_until_ready(scorer._jit(scorer.params, *args))
     with jax.profiler.trace(out_dir):
         for _ in range(3):
-            jax.block_until_ready(scorer._jit(*args))
+            jax.block_until_ready(scorer._jit(scorer.params, *args))
     return {"flops": float(cost.get("flops", 0)), "bytes_accessed": float(
         cost.get("bytes accessed", 0)), "temp_bytes": getattr(mem, "temp_size_in_bytes", None),
         "temp_bytes_per_frame": (getattr(mem, "temp_size_in_bytes", 0) or 0) / (b * t)}

@@ -4,6 +4,11 @@ Everything between the input arrays and the per-clip scores is pure JAX: retarge
 differences, MJX kinematics and inverse dynamics over flat frame chunks, and the preset's
 sub-scores vmapped over clips. No Python loop over clips or frames.
 
+Presets are data (`presets.registry`): the scorer looks its preset up by name once, then takes
+the layout, finite differences, axes and output keys from the preset object. The preset's
+parameters are a traced argument of every jitted entry point, so one compiled program per
+(B, T) shape serves any calibration (`__call__(..., params=...)`).
+
 Long clips. Memory and time grow linearly in a clip's frames T (the windowed terms are banded
 products, `kernels.window`; the per-frame physics of a clip longer than `ScorerConfig.chunk`
 frames runs `chunk` frames at a time). A clip is scored whole (its floor, slip and effort are
@@ -23,25 +28,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from physics_jax.humanoid.layout import BALL_LAYOUT, LAYOUT, HumanoidLayout
-from physics_jax.humanoid.table import BONE_NAMES, FOOT_BONES
+from physics_jax.humanoid.layout import HumanoidLayout
 from physics_jax.kernels.dynamics import BACKENDS, DynamicsKernel
-from physics_jax.kernels.finite_diff import published_qvel_qacc, rotation_qvel_qacc
-from physics_jax.kernels.masked import frame_mask, masked_min
+from physics_jax.kernels.masked import frame_mask
 from physics_jax.kernels.retarget import smpl_to_qpos
 from physics_jax.kernels.self_collision import pose_penetration
 from physics_jax.motion.batch import T_BUCKETS
 from physics_jax.motion.clip import MIN_FRAMES
-from physics_jax.presets import phymotion as phymotion_preset
-from physics_jax.presets import v2 as v2_preset
-from physics_jax.presets.kinematic import kinematic_axis
+from physics_jax.presets.base import Preset, flatten_scores
+from physics_jax.presets.params import Params
+from physics_jax.presets.registry import PRESET_NAMES, get_preset
+from physics_jax.presets.state import ClipState
 
-PRESETS = ("v2", "phymotion")
-FOOT_IDX = np.array([BONE_NAMES.index(n) for n in FOOT_BONES])
+PRESETS = PRESET_NAMES
 FRAME_WIDTH = 75  # floats per frame in `BatchScorer.packed_buffer`: orient, body pose, transl
 MAX_CLIP_FRAMES = 1 << 19
 """Longest clip scored on any device (frames): 524,288, 4.9 h at 30 fps."""
@@ -133,12 +137,17 @@ class ScorerConfig:
 
 
 class BatchScorer:
-    """Scores padded batches of SMPL clips; thread-safe (no mutable simulator state)."""
+    """Scores padded batches of SMPL clips; thread-safe (no mutable simulator state).
 
-    def __init__(self, config: ScorerConfig = ScorerConfig()):
+    params: the preset's parameters (`presets.registry.load_params`), None: its defaults.
+    They are passed to the jitted program as a traced argument, as are those given to a call."""
+
+    def __init__(self, config: ScorerConfig = ScorerConfig(), params: Params | None = None):
         self.config = config
-        self.layout: HumanoidLayout = BALL_LAYOUT if config.preset == "v2" else LAYOUT
+        self.preset: Preset = get_preset(config.preset, params)
+        self.layout: HumanoidLayout = self.preset.layout
         self.dtype = jnp.dtype(config.dtype)
+        self.params = self.preset.params.cast(self.dtype)
         self.kernel = DynamicsKernel(self.layout.model, self.layout.foot_geom_ids, self.dtype,
                                      backend=config.dynamics)
         self.mass = self.layout.total_mass
@@ -147,7 +156,20 @@ class BatchScorer:
         self._jit = jax.jit(self._score)
         self._jit_packed = jax.jit(self._packed)
         self._jit_buffer = jax.jit(self._packed_buffer)
-        self.packed_keys: tuple[str, ...] = ()
+
+    @property
+    def packed_keys(self) -> tuple[str, ...]:
+        """Rows of `packed` and `packed_buffer`, declared by the preset."""
+        return self.preset.packed_keys
+
+    def _params(self, params: Params | None) -> Params:
+        """The parameters a call passes: the scorer's, or `params` cast to its dtype."""
+        if params is None:
+            return self.params
+        if type(params) is not type(self.params):
+            raise ValueError(f"preset {self.preset.name!r} takes "
+                             f"{type(self.params).__name__}, got {type(params).__name__}")
+        return params.cast(self.dtype)
 
     @property
     def compile_count(self) -> int:
@@ -166,39 +188,44 @@ class BatchScorer:
         n_chunks = -(-clips * frames // self.config.chunk)
         return max(1, -(-clips // n_chunks))
 
-    def __call__(self, global_orient, body_pose, transl, lengths, fps) -> dict:
+    def __call__(self, global_orient, body_pose, transl, lengths, fps,
+                 params: Params | None = None) -> dict:
         """global_orient (B, T, 3), body_pose (B, T, 23, 3), transl (B, T, 3) (SMPL, y-up, m),
-        lengths (B,) int, fps (B,) float -> nested dict of (B,) arrays."""
-        return self._jit(jnp.asarray(global_orient, self.dtype), jnp.asarray(body_pose, self.dtype),
+        lengths (B,) int, fps (B,) float -> nested dict of (B,) arrays. params: the preset's
+        parameters for this call (None: the scorer's); any values, the same program."""
+        return self._jit(self._params(params), jnp.asarray(global_orient, self.dtype),
+                         jnp.asarray(body_pose, self.dtype),
                          jnp.asarray(transl, self.dtype), jnp.asarray(lengths, jnp.int32),
                          jnp.asarray(fps, self.dtype))
 
-    def packed(self, global_orient, body_pose, transl, lengths, fps
-               ) -> tuple[tuple[str, ...], jax.Array]:
+    def packed(self, global_orient, body_pose, transl, lengths, fps,
+               params: Params | None = None) -> tuple[tuple[str, ...], jax.Array]:
         """As `__call__` on possibly invalid input, flattened for a zero-copy hand-off:
         (keys, (K, B) array). Rows: `reward`, `<axis>`, `<axis>/<term>`, `<axis>/<term>/value`,
         last `valid` (1.0 / 0.0). A clip with a non-finite value in its first `lengths` frames,
         fewer than 3 frames, more than `max_frames()` or a bad fps is invalid: its rows are 0 and
         it cannot affect others (a batch padded past `max_frames()` is scored on its first
         `max_frames()` frames, which hold every valid clip)."""
-        out = self._jit_packed(global_orient, body_pose, transl, lengths, fps)
+        out = self._jit_packed(self._params(params), global_orient, body_pose, transl, lengths,
+                               fps)
         return self.packed_keys, out
 
-    def packed_buffer(self, buf) -> tuple[tuple[str, ...], jax.Array]:
+    def packed_buffer(self, buf, params: Params | None = None
+                      ) -> tuple[tuple[str, ...], jax.Array]:
         """As `packed`, with the whole batch in one (B, T * 75 + 2) float array: per clip its
         frames' global_orient (3), body_pose (69) and transl (3), then its length and fps.
         One array in and one out: a single zero-copy hand-off each way."""
-        out = self._jit_buffer(buf)
+        out = self._jit_buffer(self._params(params), buf)
         return self.packed_keys, out
 
-    def _packed_buffer(self, buf):
+    def _packed_buffer(self, params, buf):
         b = buf.shape[0]
         t = (buf.shape[1] - 2) // FRAME_WIDTH
         frames = buf[:, :t * FRAME_WIDTH].reshape(b, t, FRAME_WIDTH)
-        return self._packed(frames[..., 0:3], frames[..., 3:72].reshape(b, t, 23, 3),
+        return self._packed(params, frames[..., 0:3], frames[..., 3:72].reshape(b, t, 23, 3),
                             frames[..., 72:75], buf[:, -2].astype(jnp.int32), buf[:, -1])
 
-    def _packed(self, global_orient, body_pose, transl, lengths, fps):
+    def _packed(self, params, global_orient, body_pose, transl, lengths, fps):
         b, t = transl.shape[:2]
         limit = self.max_frames()
         if t > limit:  # no valid clip reaches past `limit`: score the first `limit` frames
@@ -215,47 +242,49 @@ class BatchScorer:
         tr = jnp.where(valid[:, None, None], transl, 0.0)
         lengths = jnp.where(valid, lengths, MIN_FRAMES)
         fps = jnp.where(valid, fps, 30.0)
-        flat = flatten_scores(self._score(go, bp, tr, lengths, fps))
+        flat = flatten_scores(self._score(params, go, bp, tr, lengths, fps))
+        if (*flat, "valid") != self.packed_keys:  # at trace time: the declaration is the output
+            raise AssertionError(f"preset {self.preset.name!r} declares packed keys "
+                                 f"{self.packed_keys}, its scores flatten to {(*flat, 'valid')}")
         ok = valid & jnp.isfinite(flat["reward"])
-        self.packed_keys = (*flat, "valid")
         rows = [jnp.where(ok, v, 0.0).astype(self.dtype) for v in flat.values()]
         return jnp.stack([*rows, ok.astype(self.dtype)])
 
-    def _score(self, global_orient, body_pose, transl, lengths, fps):
+    def _score(self, params, global_orient, body_pose, transl, lengths, fps):
         with self._lock:
             self._compiles += 1
         b, t = transl.shape[:2]
+        chex.assert_shape([global_orient, transl, body_pose, lengths, fps],
+                          [(b, t, 3), (b, t, 3), (b, t, 23, 3), (b,), (b,)])
+        chex.assert_type([global_orient, body_pose, transl], float)
         per = self.clips_per_chunk(b, t)
         args = (global_orient, body_pose, transl, lengths, fps)
         if per >= b:
-            return self._score_chunk(*args)
+            return self._score_chunk(params, *args)
         n_chunks = -(-b // per)
         if n_chunks * per > b:  # pad by repeating the last clip
             idx = np.minimum(np.arange(n_chunks * per), b - 1)
             args = tuple(x[idx] for x in args)
         stacked = [x.reshape((n_chunks, per) + x.shape[1:]) for x in args]
-        out = jax.lax.map(lambda a: self._score_chunk(*a), stacked)
+        out = jax.lax.map(lambda a: self._score_chunk(params, *a), stacked)
         return jax.tree_util.tree_map(lambda x: x.reshape((n_chunks * per,) + x.shape[2:])[:b],
                                       out)
 
-    def _score_chunk(self, global_orient, body_pose, transl, lengths, fps):
+    def _score_chunk(self, params, global_orient, body_pose, transl, lengths, fps):
         per_clip = self.clip_states(global_orient, body_pose, transl, lengths, fps)
-        return jax.vmap(self._clip)(per_clip, lengths, 1.0 / fps)
+        return jax.vmap(partial(self._clip, params))(per_clip, lengths, 1.0 / fps)
 
-    def clip_states(self, global_orient, body_pose, transl, lengths, fps) -> dict:
-        """Traceable: SMPL batch (as in `__call__`) -> per-frame state {name: (B, T, ...)}:
-        qpos, body poses (SMPL bone order, m), foot boxes, com (m), root force (N, world) and
-        torque (N·m, root frame), joint forces (N·m) and velocities (rad/s), deepest
-        self-penetration (m), computed over all frames at once."""
+    def clip_states(self, global_orient, body_pose, transl, lengths, fps) -> ClipState:
+        """Traceable: SMPL batch (as in `__call__`) -> per-frame state (`ClipState`, fields
+        (B, T, ...)): qpos, body poses (SMPL bone order, m), foot boxes, com (m), root force (N,
+        world) and torque (N·m, root frame), joint forces (N·m) and velocities (rad/s), deepest
+        self-penetration (m), computed over all frames at once; the preset's finite
+        differences."""
         b, t = transl.shape[:2]
         dt = 1.0 / fps
         qpos = smpl_to_qpos(global_orient, body_pose, transl, self.layout.joint_qpos_adr,
                             self.layout.joints)
-        if self.config.preset == "v2":
-            diff = partial(rotation_qvel_qacc, ball_qpos_adr=self.layout.joint_qpos_adr)
-        else:
-            diff = published_qvel_qacc
-        qvel, qacc = jax.vmap(diff)(qpos, lengths, dt)
+        qvel, qacc = jax.vmap(self.preset.qvel_qacc)(qpos, lengths, dt)
         n = b * t
         qpos_n, qvel, qacc = (x.reshape((n,) + x.shape[2:]) for x in (qpos, qvel, qacc))
         # the per-frame inputs the scores read are taken before the dynamics, so qpos and
@@ -276,8 +305,7 @@ class BatchScorer:
         # intermediate of the kinematics, dynamics or self-penetration stays alive through them
         frames = jax.lax.optimization_barrier(frames)
         per_clip = {k: v.reshape((b, t) + v.shape[1:]) for k, v in frames.items()}
-        per_clip["qpos"] = qpos
-        return per_clip
+        return ClipState(qpos=qpos, **per_clip)
 
     def _frame_physics(self, qpos, qvel, qacc) -> dict:
         """Flat frames (N, ...) -> {name: (N, ...)}: body poses (SMPL bone order), foot boxes,
@@ -293,27 +321,12 @@ class BatchScorer:
             "joint_frc": state.qfrc[:, self.layout.joint_dof_adr],
         }
 
-    def _clip(self, c: dict, length, dt) -> dict:
-        t_max = c["com"].shape[0]
-        mask = frame_mask(t_max, length)
-        kin = kinematic_axis(c["bodies_pos"], c["self_penetration"], mask, length, dt,
-                             soft=self.config.preset == "v2")
-        if self.config.preset == "phymotion":
-            feet = c["bodies_pos"][:, FOOT_IDX]
-            z_off = masked_min(jnp.min(feet[..., 2], -1), mask)
-            shift = jnp.array([0.0, 0.0, 1.0], feet.dtype) * z_off
-            contact, dynamic, flags = phymotion_preset.contact_dynamic_axes(
-                feet - shift, c["root"], c["com"] - shift, c["root_force"], c["joint_frc"],
-                c["joint_vel"], mask, length, dt, self.mass)
-            flags = flags.astype(c["com"].dtype)
-            dynamic_score = jnp.clip(sum(t[0] for t in dynamic.values()) / 4.0, 0.0, 1.0)
-        else:
-            contact, dynamic, flags = v2_preset.contact_dynamic_axes(
-                c["bodies_pos"], c["bodies_quat"], c["foot_pos"], c["foot_mat"], c["com"],
-                c["root_force"], c["root_torque"], c["joint_frc"], c["joint_vel"], mask, length,
-                dt, self.mass)
-            dynamic_score = jnp.clip(
-                sum(t[0] for t in dynamic.values()) / len(dynamic), 0.0, 1.0)
+    def _clip(self, params: Params, c: ClipState, length, dt) -> dict:
+        """One padded clip's state -> its nested scores, by the preset with `params`."""
+        mask = frame_mask(c.com.shape[0], length)
+        kin, contact, dynamic, flags = self.preset.replace(params=params).axes(c, mask, length,
+                                                                                dt)
+        dynamic_score = jnp.clip(sum(t[0] for t in dynamic.values()) / len(dynamic), 0.0, 1.0)
         contact_score = jnp.clip(1.0 - sum(t[0] for t in contact.values()) / 4.0, 0.0, 1.0)
         kin_score = jnp.clip(1.0 - sum(t[0] for t in kin.values()) / 4.0, 0.0, 1.0)
         reward = (kin_score + contact_score + dynamic_score) / 3.0
@@ -325,24 +338,6 @@ class BatchScorer:
             "dynamic": {"score": dynamic_score, **_terms(dynamic, violation=False)},
             "contact_fraction": contact_frac,
         }
-
-
-def flatten_scores(out: dict) -> dict:
-    """Nested scorer output -> {"reward", "<axis>", "<axis>/<term>", "<axis>/<term>/value",
-    "<axis>/<term>/<detail>"}: the (B,) arrays only, in a fixed order."""
-    flat = {}
-    for key, v in out.items():
-        if isinstance(v, dict):
-            for kk, vv in v.items():
-                if isinstance(vv, dict):
-                    flat[f"{key}/{kk}"] = vv["score"]
-                    flat.update({f"{key}/{kk}/{name}": x for name, x in vv.items()
-                                 if name != "score"})
-                else:
-                    flat[key if kk == "score" else f"{key}/{kk}"] = vv
-        elif v.ndim == 1:
-            flat[key] = v
-    return flat
 
 
 def _terms(terms: dict, violation: bool) -> dict:

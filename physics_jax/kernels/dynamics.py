@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import chex
 import jax
 import jax.numpy as jnp
 import mujoco
@@ -79,6 +80,8 @@ class DynamicsKernel:
                chunk: int | None = None) -> FrameState:
         """Flat frames (N, ...) -> FrameState (N, ...). The `mjx` backend runs `chunk` frames at a
         time (N a multiple of it; bounds its memory); the lean one takes all frames at once."""
+        chex.assert_rank([qpos, qvel, qacc], 2)
+        chex.assert_shape([qvel, qacc], (qpos.shape[0], 75))
         if self.backend == "lean":
             return self._lean(qpos, qvel, qacc)
         n = qpos.shape[0]

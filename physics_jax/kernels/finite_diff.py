@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import chex
 import jax.numpy as jnp
 import numpy as np
 
@@ -20,6 +21,8 @@ def published_qvel_qacc(qpos: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray
     qvel[0] = 0; root linear and hinges by backward differences; root angular = 0.
     qacc central differences of qvel, ends copied from their neighbours.
     """
+    chex.assert_shape(qpos, (None, 76))
+    chex.assert_rank([length, dt], 0)
     t_max = qpos.shape[0]
     diff = (qpos[1:] - qpos[:-1]) / dt
     lin = jnp.concatenate([jnp.zeros_like(diff[:1, 0:3]), diff[:, 0:3]], 0)
@@ -46,6 +49,8 @@ def rotation_qvel_qacc(qpos: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray,
     velocities (one-sided at the ends, so no start spike); qacc[t] = (v_{t+1/2} - v_{t-1/2})/dt,
     ends copied from their neighbours.
     """
+    chex.assert_shape(qpos, (None, 99))
+    chex.assert_rank([length, dt], 0)
     t_max = qpos.shape[0]
     lin = (qpos[1:, 0:3] - qpos[:-1, 0:3]) / dt
     quat_idx = np.concatenate([[3], np.asarray(ball_qpos_adr)])  # (24,) root + 23 balls

@@ -8,6 +8,7 @@ Two joint layouts share the same bodies and forward kinematics:
 
 from __future__ import annotations
 
+import chex
 import jax.numpy as jnp
 import numpy as np
 
@@ -36,6 +37,10 @@ def smpl_to_qpos(global_orient: jnp.ndarray, body_pose: jnp.ndarray, transl: jnp
 
     `qpos_adr`: (23, 3) hinge addresses (`hinge3`) or (23,) ball quaternion addresses (`ball`).
     """
+    chex.assert_shape([global_orient, transl, body_pose],
+                      [(..., 3), (..., 3), (..., 23, 3)])
+    chex.assert_equal_shape_prefix([global_orient, transl, body_pose],
+                                    global_orient.ndim - 1)
     pos, quat = root_pose(global_orient, transl)
     if layout == "hinge3":
         angles = matrix_to_euler_xyz(axis_angle_to_matrix(body_pose))

@@ -5,6 +5,7 @@ Quaternions are (w, x, y, z). Angles in radians.
 
 from __future__ import annotations
 
+import chex
 import jax.numpy as jnp
 
 # SMPL's y-up world to the physics z-up world: (x, y, z) -> (x, -z, y).
@@ -25,6 +26,7 @@ def axis_angle_to_matrix(aa: jnp.ndarray) -> jnp.ndarray:
 
     R = I + a K + b K^2 with K = [aa]x and K^2 = aa aa^T - |aa|^2 I, written elementwise.
     """
+    chex.assert_axis_dimension(aa, -1, 3)
     theta2 = jnp.sum(aa * aa, axis=-1)
     a, b = _sinc_terms(theta2)
     a, b = a[..., None, None], b[..., None, None]
@@ -39,6 +41,7 @@ def axis_angle_to_matrix(aa: jnp.ndarray) -> jnp.ndarray:
 
 def axis_angle_to_quat(aa: jnp.ndarray) -> jnp.ndarray:
     """(..., 3) axis-angle -> (..., 4) unit quaternion with w >= 0 (same rotation)."""
+    chex.assert_axis_dimension(aa, -1, 3)
     theta2 = jnp.sum(aa * aa, axis=-1, keepdims=True)
     theta = jnp.sqrt(jnp.maximum(theta2, 1e-30))
     small = theta2 < 1e-12
@@ -49,6 +52,7 @@ def axis_angle_to_quat(aa: jnp.ndarray) -> jnp.ndarray:
 
 def matrix_to_quat(r: jnp.ndarray) -> jnp.ndarray:
     """(..., 3, 3) -> (..., 4) unit quaternion with w >= 0 (branch-free Shepperd method)."""
+    chex.assert_shape(r, (..., 3, 3))
     m00, m11, m22 = r[..., 0, 0], r[..., 1, 1], r[..., 2, 2]
     cands = jnp.stack([
         jnp.stack([1 + m00 + m11 + m22, r[..., 2, 1] - r[..., 1, 2],
@@ -70,6 +74,7 @@ def matrix_to_quat(r: jnp.ndarray) -> jnp.ndarray:
 
 def matrix_to_euler_xyz(r: jnp.ndarray) -> jnp.ndarray:
     """(..., 3, 3) -> (..., 3) intrinsic XYZ angles (a, b, c) with R = Rx(a)·Ry(b)·Rz(c)."""
+    chex.assert_shape(r, (..., 3, 3))
     b = jnp.arcsin(jnp.clip(r[..., 0, 2], -1.0, 1.0))
     a = jnp.arctan2(-r[..., 1, 2], r[..., 2, 2])
     c = jnp.arctan2(-r[..., 0, 1], r[..., 0, 0])
@@ -78,6 +83,8 @@ def matrix_to_euler_xyz(r: jnp.ndarray) -> jnp.ndarray:
 
 def quat_mul(p: jnp.ndarray, q: jnp.ndarray) -> jnp.ndarray:
     """Hamilton product of (..., 4) quaternions."""
+    chex.assert_axis_dimension(p, -1, 4)
+    chex.assert_axis_dimension(q, -1, 4)
     pw, px, py, pz = p[..., 0], p[..., 1], p[..., 2], p[..., 3]
     qw, qx, qy, qz = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
     return jnp.stack([
@@ -89,11 +96,14 @@ def quat_mul(p: jnp.ndarray, q: jnp.ndarray) -> jnp.ndarray:
 
 
 def quat_conj(q: jnp.ndarray) -> jnp.ndarray:
+    """Conjugate (..., 4) of quaternions q (..., 4): the inverse rotation of a unit one."""
+    chex.assert_axis_dimension(q, -1, 4)
     return q * jnp.array([1.0, -1.0, -1.0, -1.0], dtype=q.dtype)
 
 
 def quat_log(q: jnp.ndarray) -> jnp.ndarray:
     """(..., 4) unit quaternion -> (..., 3) rotation vector (shortest arc)."""
+    chex.assert_axis_dimension(q, -1, 4)
     q = q * jnp.where(q[..., :1] < 0, -1.0, 1.0)
     v = q[..., 1:]
     s = jnp.linalg.norm(v, axis=-1, keepdims=True)
@@ -104,11 +114,14 @@ def quat_log(q: jnp.ndarray) -> jnp.ndarray:
 
 def quat_diff_local(q0: jnp.ndarray, q1: jnp.ndarray) -> jnp.ndarray:
     """Rotation vector of conj(q0)·q1 (local frame of q0), as MuJoCo's mju_subQuat(q1, q0)."""
+    chex.assert_equal_shape([q0, q1])
     return quat_log(quat_mul(quat_conj(q0), q1))
 
 
 def quat_rotate(q: jnp.ndarray, v: jnp.ndarray) -> jnp.ndarray:
     """Rotate vectors v (..., 3) by unit quaternions q (..., 4)."""
+    chex.assert_axis_dimension(q, -1, 4)
+    chex.assert_axis_dimension(v, -1, 3)
     w, u = q[..., :1], q[..., 1:]
     t = 2.0 * jnp.cross(u, v)
     return v + w * t + jnp.cross(u, t)
@@ -116,5 +129,6 @@ def quat_rotate(q: jnp.ndarray, v: jnp.ndarray) -> jnp.ndarray:
 
 def quat_to_matrix(q: jnp.ndarray) -> jnp.ndarray:
     """(..., 4) unit quaternion -> (..., 3, 3)."""
+    chex.assert_axis_dimension(q, -1, 4)
     eye = jnp.eye(3, dtype=q.dtype)
     return jnp.stack([quat_rotate(q, eye[i]) for i in range(3)], axis=-1)

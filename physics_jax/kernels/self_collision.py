@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from functools import lru_cache
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -155,6 +156,7 @@ def _pair_groups() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def max_penetration(seg_world: jnp.ndarray) -> jnp.ndarray:
     """seg_world (..., 24, 2, 3) -> deepest pair penetration (...,) in m."""
+    chex.assert_shape(seg_world, (..., 24, 2, 3))
     lead = seg_world.shape[:-3]
     seg = jnp.transpose(seg_world.reshape((-1, 24, 2, 3)), (3, 1, 2, 0))  # (3, 24, 2, M)
     start, axis = seg[:, :, 0], seg[:, :, 1] - seg[:, :, 0]
@@ -164,6 +166,8 @@ def max_penetration(seg_world: jnp.ndarray) -> jnp.ndarray:
 def pose_penetration(bodies_pos: jnp.ndarray, bodies_quat: jnp.ndarray) -> jnp.ndarray:
     """Body poses (..., 24, 3) m / (..., 24, 4) (SMPL bone order) -> deepest pair penetration
     (...,) in m; as `max_penetration` of the world capsule segments, without forming them."""
+    chex.assert_shape([bodies_pos, bodies_quat], [(..., 24, 3), (..., 24, 4)])
+    chex.assert_equal_shape_prefix([bodies_pos, bodies_quat], bodies_pos.ndim - 2)
     lead = bodies_pos.shape[:-2]
     dt = bodies_pos.dtype
     pos = jnp.transpose(bodies_pos.reshape((-1, 24, 3)), (2, 1, 0))  # (3, 24, M)

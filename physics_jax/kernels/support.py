@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 
+import chex
 import jax.numpy as jnp
 import numpy as np
 
@@ -48,6 +49,7 @@ _TRIPLES = np.array(list(itertools.combinations(range(4), 3)))
 def published_support_distance(p: jnp.ndarray, pts: jnp.ndarray, active: jnp.ndarray
                                ) -> jnp.ndarray:
     """p (2,), pts (4, 2), active (4,) bool -> distance (m), 1.0 when no point is active."""
+    chex.assert_shape([p, pts, active], [(2,), (4, 2), (4,)])
     a, b = pts[_PAIRS[:, 0]], pts[_PAIRS[:, 1]]
     pair_on = active[_PAIRS[:, 0]] & active[_PAIRS[:, 1]]
     dist = jnp.min(jnp.where(pair_on, point_segment_distance(p[None], a, b), jnp.inf))
@@ -69,6 +71,9 @@ def hull_distance(p: jnp.ndarray, pts: jnp.ndarray, weight: jnp.ndarray, n_dir: 
                   ) -> jnp.ndarray:
     """p (2,), pts (P, 2), weight (P,) in [0, 1] (points with weight < 0.5 are left out)
     -> distance (m) from p to the convex hull of the kept points; 0 inside; inf when none kept."""
+    chex.assert_shape(p, (2,))
+    chex.assert_shape(pts, (None, 2))
+    chex.assert_shape(weight, pts.shape[:1])
     u = jnp.asarray(support_directions(n_dir), p.dtype)  # (K, 2)
     proj = pts @ u.T  # (P, K)
     h = jnp.max(jnp.where(weight[:, None] >= 0.5, proj, -jnp.inf), axis=0)  # (K,)
@@ -81,6 +86,8 @@ def support_function(pts: jnp.ndarray, weight: jnp.ndarray, dirs: np.ndarray, pu
     max_i (u_k . pts_i - pull (1 - weight_i)) in each direction u_k of `dirs` (K, 2). A point of
     weight 1 counts in full, one of weight w < 1 as if pulled `pull` m x (1 - w) inwards, so the
     polygon changes continuously as a point lifts off."""
+    chex.assert_shape(pts, (..., 2))
+    chex.assert_equal_shape_prefix([pts, weight], pts.ndim - 1)
     proj = pts[..., 0, None] * dirs[:, 0] + pts[..., 1, None] * dirs[:, 1]  # (..., P, K)
     return jnp.max(proj - pull * (1.0 - weight)[..., None], axis=-2)
 
@@ -88,5 +95,7 @@ def support_function(pts: jnp.ndarray, weight: jnp.ndarray, dirs: np.ndarray, pu
 def outside_support(p: jnp.ndarray, h: jnp.ndarray, dirs: np.ndarray) -> jnp.ndarray:
     """p (..., 2), support function h (..., K) over `dirs` (K, 2) -> (...,) m: distance of p
     outside the convex set (0 inside), under-estimated by at most d·(1 - cos(pi/K))."""
+    chex.assert_shape(p, (..., 2))
+    chex.assert_axis_dimension(h, -1, len(dirs))
     return jnp.maximum(jnp.max(p[..., 0, None] * dirs[:, 0] + p[..., 1, None] * dirs[:, 1] - h,
                                axis=-1), 0.0)

@@ -1,5 +1,8 @@
 """Gaussian window sums over the frame axis of one padded clip, in time and memory linear in T.
 
+`gaussian_smooth` low-passes a few columns by gathering each frame's window; the banded product
+below sums long windows over many columns at once.
+
 A truncated Gaussian window (weight exp(-0.5 ((t - s) dt / sigma)^2) of frame s in the window
 of frame t, 0 beyond `taps` frames) is a banded Toeplitz matrix. `window_sum` (`band_weights`,
 then `band_product`) multiplies it with every column of x (T, C) in one product: for
@@ -12,8 +15,11 @@ accumulates them differs.
 
 from __future__ import annotations
 
+import chex
 import jax
 import jax.numpy as jnp
+
+from physics_jax.kernels.masked import frame_window
 
 WINDOW_BLOCK = 128  # output frames per block of the banded product (and the dense limit)
 
@@ -50,6 +56,7 @@ def band_product(weights: jnp.ndarray, x: jnp.ndarray, taps: int, block: int = W
     """`band_weights` (of x's T frames) times x (T, C) -> (T, C): the window summed over every
     column (frames past the clip's end must be zero in x). For T <= block the dense product;
     beyond it block by block: O(T (block + 2 taps) C) operations, O(T C) memory."""
+    chex.assert_rank([weights, x], 2)
     t_max, c = x.shape
     hp = jax.lax.Precision.HIGHEST
     if t_max <= block:
@@ -71,3 +78,17 @@ def window_sum(x: jnp.ndarray, dt: jnp.ndarray, sigma: float, taps: int,
     past the clip's end must be zero in x). Equal to `gaussian_window(dt, T, ...) @ x`, and that
     very product for T <= block; beyond it the banded product by blocks of `block` frames."""
     return band_product(band_weights(dt, x.shape[0], sigma, taps, block), x, taps, block)
+
+
+def gaussian_smooth(x: jnp.ndarray, mask: jnp.ndarray, dt: jnp.ndarray, sigma, taps: int
+                    ) -> jnp.ndarray:
+    """Gaussian low-pass of x (T, ...) over the clip's real frames (mask (T,) bool) -> (T, ...):
+    each output frame is the weighted mean of the real frames within `taps` frames of it, frame
+    s weighted exp(-0.5 ((t - s) dt / sigma)^2). dt in s (scalar), sigma in s."""
+    chex.assert_rank(mask, 1)
+    chex.assert_equal_shape_prefix([x, mask], 1)
+    offs, idx, ok = frame_window(mask, taps)
+    w = jnp.exp(-0.5 * (offs * dt / sigma) ** 2)  # (K,)
+    ww = jnp.where(ok, w[None, :], 0.0).reshape(ok.shape + (1,) * (x.ndim - 1))
+    num = jnp.sum(ww * jnp.where(ww > 0, x[idx], 0.0), axis=1)
+    return num / jnp.maximum(jnp.sum(ww, axis=1), 1e-12)

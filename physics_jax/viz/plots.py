@@ -11,9 +11,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from physics_jax.presets import kinematic, v2  # noqa: E402
+from physics_jax.presets import v2  # noqa: E402
+from physics_jax.presets.phymotion_params import PhymotionParams  # noqa: E402
+from physics_jax.presets.v2_params import V2Params  # noqa: E402
 from physics_jax.viz.timeline import CONTACT_ON, FOOT_NAMES, Timeline  # noqa: E402
 
+V2 = V2Params()  # the thresholds drawn
+PUBLISHED_SELF_PEN = PhymotionParams().self_pen_offset  # m, the published tolerance
 THRESHOLD_STYLE = {"color": "0.3", "linestyle": "--", "linewidth": 1.0}
 
 
@@ -51,23 +55,23 @@ def timeline_figure(tl: Timeline) -> plt.Figure:
     axes[0].set_ylim(-0.05, 1.05)
     _panel(axes[1], t, [("slip (best-anchored point)", tl.slip),
                         ("planted velocity along the net drift", drift_component(tl))],
-           [(f"slip offset {v2.SLIP_OFFSET:g} m/s", v2.SLIP_OFFSET),
-            (f"drift offset {v2.DRIFT_OFFSET:g} m/s", v2.DRIFT_OFFSET)], "sole speed (m/s)")
+           [(f"slip offset {V2.slip_offset:g} m/s", V2.slip_offset),
+            (f"drift offset {V2.drift_offset:g} m/s", V2.drift_offset)], "sole speed (m/s)")
     _panel(axes[2], t, [("penetration", tl.penetration), ("floating height", tl.float_height)],
-           [(f"penetration scale {v2.PEN_SCALE:g} m", v2.PEN_SCALE),
-            (f"float gap {v2.FLOAT_GAP:g} m", v2.FLOAT_GAP)], "floor distance (m)")
+           [(f"penetration scale {V2.pen_scale:g} m", V2.pen_scale),
+            (f"float gap {V2.float_gap:g} m", V2.float_gap)], "floor distance (m)")
     _panel(axes[3], t, [("moment pivot outside the support, over a step", tl.cmp_outside),
                         ("ZMP outside support", tl.zmp_distance)],
-           [(f"balance offset {v2.BAL_OFFSET:g} m", v2.BAL_OFFSET)], "balance (m)")
+           [(f"balance offset {V2.bal_offset:g} m", V2.bal_offset)], "balance (m)")
     _panel(axes[4], t, [("residual force", tl.residual), ("external force", tl.grf)],
-           [(f"residual offset {v2.RESID_OFFSET:g} BW", v2.RESID_OFFSET),
-            (f"GRF limit {v2.GRF_LIMIT:g} BW", v2.GRF_LIMIT)], "force (body weights)")
+           [(f"residual offset {V2.resid_offset:g} BW", V2.resid_offset),
+            (f"GRF limit {V2.grf_limit:g} BW", V2.grf_limit)], "force (body weights)")
     _panel(axes[5], t, [("max |torque| / limit", np.max(tl.torque_ratio, axis=-1))],
            [("limit", 1.0)], "torque ratio")
     _panel(axes[6], t, [("joint power", tl.power)],
-           [(f"effort offset {v2.POWER_OFFSET:g} W/kg", v2.POWER_OFFSET)], "power (W/kg)")
+           [(f"effort offset {V2.power_offset:g} W/kg", V2.power_offset)], "power (W/kg)")
     _panel(axes[7], t, [("self-penetration", tl.self_penetration)],
-           [(f"tolerated {kinematic.PEN_BASELINE:g} m", kinematic.PEN_BASELINE)], "depth (m)")
+           [(f"tolerated {PUBLISHED_SELF_PEN:g} m", PUBLISHED_SELF_PEN)], "depth (m)")
     axes[-1].set_xlabel("time (s)", fontsize=8)
     return fig
 

@@ -10,7 +10,7 @@ is the mean of `slip`, the `torque` value the maximum of `torque_ratio`). One ji
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import jax
 import jax.numpy as jnp
@@ -24,14 +24,16 @@ from physics_jax.kernels.rotation import quat_to_matrix
 from physics_jax.motion.batch import check_clip, pad_batch
 from physics_jax.motion.clip import SmplClip
 from physics_jax.presets import v2
+from physics_jax.presets.state import ClipState
+from physics_jax.presets.v2_params import V2Params
 from physics_jax.results import clip_results
 
 FOOT_NAMES = FOOT_BONES  # order of the (T, 4) per-foot-box arrays
 
 # Display thresholds (foot colours in renders, shading in plots), from the v2 constants.
 CONTACT_ON = 0.5  # contact probability above which a foot box counts as in contact
-SLIP_SHOW = v2.SLIP_OFFSET  # m/s of sole sliding while in contact shown as slipping
-PEN_SHOW = v2.PEN_SCALE / 4  # m below the floor shown as penetrating
+SLIP_SHOW = V2Params().slip_offset  # m/s of sole sliding while in contact shown as slipping
+PEN_SHOW = V2Params().pen_scale / 4  # m below the floor shown as penetrating
 
 AIR, CONTACT, SLIP, PENETRATE = 0, 1, 2, 3  # foot states, see `foot_states`
 
@@ -131,30 +133,29 @@ class TimelineKernel:
         states = self.scorer.clip_states(global_orient, body_pose, transl, lengths, fps)
         dt = 1.0 / fps
         return {"signals": jax.vmap(self._clip)(states, lengths, dt),
-                "scores": jax.vmap(self.scorer._clip)(states, lengths, dt)}
+                "scores": jax.vmap(partial(self.scorer._clip, self.scorer.params))(
+                    states, lengths, dt)}
 
-    def _clip(self, c: dict, length, dt) -> dict:
-        mask = frame_mask(c["com"].shape[0], length)
-        q = v2.frame_terms(c["bodies_pos"], c["bodies_quat"], c["foot_pos"], c["foot_mat"],
-                           c["com"], c["root_force"], c["root_torque"], c["joint_frc"],
-                           c["joint_vel"], mask, length, dt, self.scorer.mass)
-        root_rot = quat_to_matrix(c["bodies_quat"][:, 0])
+    def _clip(self, c: ClipState, length, dt) -> dict:
+        mask = frame_mask(c.com.shape[0], length)
+        q = v2.frame_terms(self.scorer.params, c, mask, length, dt, self.scorer.mass)
+        root_rot = quat_to_matrix(c.bodies_quat[:, 0])
         return {
-            "qpos": c["qpos"], "floor": q["floor"], "com": c["com"], "contact": q["contact"],
+            "qpos": c.qpos, "floor": q["floor"], "com": c.com, "contact": q["contact"],
             "gap": q["gap"], "foot_speed": q["speed"], "slip": q["slip"],
             "penetration": q["penetration"],
             "float_height": jnp.maximum(jnp.min(q["gap"], -1), 0.0),
             "floating": q["floating"], "zmp": q["zmp"], "zmp_distance": q["zmp_distance"],
             "cmp_outside": q["cmp_outside"], "balance": q["balance"],
             "root_force": q["external_force"],
-            "root_torque": jnp.einsum("tij,tj->ti", root_rot, c["root_torque"]),
+            "root_torque": jnp.einsum("tij,tj->ti", root_rot, c.root_torque),
             "ground_force": q["ground_force"],
             "residual_force": q["external_force"] - q["ground_force"],
             "residual": q["residual"], "touch": q["touch"],
             "support_weight": q["support_weight"],
             "planted_velocity": q["planted_velocity"], "planted_weight": q["planted_weight"],
             "torque_ratio": q["torque_ratio"], "power": q["power"], "grf": q["grf"],
-            "self_penetration": c["self_penetration"],
+            "self_penetration": c.self_penetration,
         }
 
 
@@ -178,7 +179,7 @@ def analyse_clips(clips: list[SmplClip], dtype: str = "float32", batch_size: int
             field, _, message = reason.partition(": ")
             raise MotionFormatError(getattr(clip, "source", "<array>"), field, message)
     kernel = get_kernel(dtype)
-    bw = kernel.scorer.mass * v2.GRAVITY
+    bw = kernel.scorer.mass * kernel.scorer.params.gravity
     rows: list[dict] = []
     timelines: list[Timeline] = []
     for start in range(0, len(clips), batch_size):

@@ -14,9 +14,10 @@ from physics_jax.api import score_clips
 from physics_jax.kernels.window import WINDOW_BLOCK, gaussian_window, window_sum
 from physics_jax.motion import pad_batch
 from physics_jax.pipeline import BatchScorer, ScorerConfig, flatten_scores, plan_batches
-from physics_jax.presets import v2
+from physics_jax.presets.v2_params import V2Params
 from physics_jax.synthetic import synthetic_clip
 
+P = V2Params()
 NORMAL_FRAMES = (44, 40, 36, 30)  # one (4, 48) batch
 LONG_FRAMES = 20_000
 
@@ -63,7 +64,7 @@ def test_window_sum_memory_is_linear_in_frames():
     """XLA's temporaries for the balance means of 100,000 frames (36 columns): what the columns
     take, not the 40 GB of a (T, T) window."""
     t_max, c = 100_000, 36
-    fn = jax.jit(lambda x, d: window_sum(x, d, v2.BALANCE_WINDOW_S, v2.BALANCE_TAPS))
+    fn = jax.jit(lambda x, d: window_sum(x, d, P.balance_window_s, P.balance_taps))
     mem = fn.lower(jax.ShapeDtypeStruct((t_max, c), jnp.float32),
                    jax.ShapeDtypeStruct((), jnp.float32)).compile().memory_analysis()
     temp = mem.temp_size_in_bytes
@@ -136,7 +137,7 @@ def test_a_long_clip_in_a_batch_is_scored_in_bounded_memory(normal_clips, alone)
         assert row[axis][name]["value"] == pytest.approx(jump[axis][name]["value"], rel=rel)
     assert row["kinematic"]["score"] == pytest.approx(jump["kinematic"]["score"], abs=0.01)
     assert row["contact"]["penetration"]["value"] < 2e-3  # mm: feet on the floor
-    assert row["contact"]["balance"]["value"] < v2.BAL_OFFSET  # the pivot over the feet
+    assert row["contact"]["balance"]["value"] < P.bal_offset  # the pivot over the feet
     _same_scores([rows[0], *rows[2:]], alone)
 
 

@@ -7,8 +7,10 @@ import pytest
 
 from physics_jax.api import get_scorer
 from physics_jax.kernels.support import outside_support, support_directions, support_function
+from physics_jax.kernels.window import gaussian_smooth, gaussian_window
 from physics_jax.motion import pad_batch
 from physics_jax.presets import v2
+from physics_jax.presets.v2_params import V2Params
 from physics_jax.synthetic import synthetic_clip
 from physics_jax.validation.corruptions import lean
 
@@ -71,10 +73,10 @@ def test_standing_is_balanced_and_leaning_is_not_in_proportion():
     score = np.asarray(out["contact"]["balance"]["score"])[:5]
     print("balance m (stand, 10-40 deg):", np.round(value, 3))
     assert value[0] < 1e-3 and score[0] == pytest.approx(1.0)
-    assert value[1] < v2.BAL_OFFSET and score[1] == pytest.approx(1.0)
+    assert value[1] < V2Params().bal_offset and score[1] == pytest.approx(1.0)
     assert np.all(np.diff(value[1:]) > 0.05)
     assert value[2] > 0.1  # 20 deg: about 0.3 m off the centre of the feet, well past the soles
-    expected = np.exp(-np.maximum(value - v2.BAL_OFFSET, 0.0) / v2.BAL_SCALE)
+    expected = np.exp(-np.maximum(value - V2Params().bal_offset, 0.0) / V2Params().bal_scale)
     np.testing.assert_allclose(score, expected, rtol=1e-6)
 
 
@@ -86,10 +88,10 @@ def test_gaussian_window_product_equals_the_masked_smoothing():
     mask = jnp.arange(t_max) < length
     x = jnp.asarray(rng.normal(size=(t_max, 5)))
     dt = jnp.asarray(1 / 30)
-    weights = v2.gaussian_window(dt, t_max, 0.2, 9)
+    weights = gaussian_window(dt, t_max, 0.2, 9)
     maskf = mask.astype(x.dtype)
     product = (weights @ (x * maskf[:, None])) / (weights @ maskf)[:, None]
-    expected = v2.gaussian_smooth(x, mask, dt, 0.2, 9)
+    expected = gaussian_smooth(x, mask, dt, 0.2, 9)
     np.testing.assert_allclose(np.asarray(product)[:length], np.asarray(expected)[:length],
                                rtol=1e-10, atol=1e-12)
     assert float(weights[0, 9]) > 0.0 and float(weights[0, 10]) == 0.0  # `taps` frames each side

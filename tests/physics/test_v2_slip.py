@@ -12,8 +12,10 @@ from physics_jax.humanoid.table import FOOT_BONES
 from physics_jax.kernels.rotation import R_YZ
 from physics_jax.motion import SmplClip, pad_batch
 from physics_jax.presets import v2
+from physics_jax.presets.v2_params import V2Params
 from physics_jax.synthetic import synthetic_clip
 
+P = V2Params()
 DT = 1.0 / 30.0
 SOLE = np.array([[-0.05, -0.1], [-0.05, 0.1], [0.05, 0.1], [0.05, -0.1]])  # in order around
 
@@ -78,7 +80,7 @@ def test_a_foot_turning_on_its_sole_does_not_slip_and_a_sliding_one_does():
     batch = pad_batch([stand], t_max=48, b_max=1)
     states = scorer.clip_states(*(jnp.asarray(x) for x in (
         batch.global_orient, batch.body_pose, batch.transl, batch.lengths, batch.fps)))
-    toe = np.asarray(states["foot_pos"])[0, 0, FOOT_BONES.index("L_Toe")]  # z-up world
+    toe = np.asarray(states.foot_pos)[0, 0, FOOT_BONES.index("L_Toe")]  # z-up world
     pivot = toe @ R_YZ  # the same point in SMPL's y-up frame (z-up = R_YZ y-up)
     pivot[1] = 0.0  # the vertical through it
     clips = [_turn_about(stand, pivot, 3.0, 0.0),
@@ -89,7 +91,7 @@ def test_a_foot_turning_on_its_sole_does_not_slip_and_a_sliding_one_does():
     slip = np.asarray(out["contact"]["slip"]["value"])[:3]
     score = np.asarray(out["contact"]["slip"]["score"])[:3]
     print("slip m/s (pivot, wide turn, shift):", np.round(slip, 3))
-    assert slip[0] < v2.SLIP_OFFSET and score[0] == pytest.approx(1.0)
+    assert slip[0] < P.slip_offset and score[0] == pytest.approx(1.0)
     assert slip[1] > 0.2 and score[1] < 0.3
     assert slip[2] > 0.25 and score[2] < 0.1
 
@@ -129,9 +131,9 @@ def test_a_slow_one_way_drift_is_skating_and_a_sway_in_place_is_not():
     drift = np.asarray(out["contact"]["slip"]["drift"])[:3]
     score = np.asarray(out["contact"]["slip"]["score"])[:3]
     print("slip, drift m/s (one way, sway, still):", np.round(slip, 3), np.round(drift, 3))
-    assert np.all(slip < v2.SLIP_OFFSET)
+    assert np.all(slip < P.slip_offset)
     assert drift[0] == pytest.approx(0.075, rel=0.05)
-    expected = np.exp(-(drift[0] - v2.DRIFT_OFFSET) / v2.DRIFT_SCALE)  # 1 - violation
+    expected = np.exp(-(drift[0] - P.drift_offset) / P.drift_scale)  # 1 - violation
     assert score[0] == pytest.approx(expected, rel=1e-6) and score[0] < 0.5
     assert drift[1] < 0.01 and drift[2] < 1e-6
     assert score[1] == pytest.approx(1.0) and score[2] == pytest.approx(1.0)

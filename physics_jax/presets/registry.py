@@ -1,0 +1,48 @@
+"""Preset names (the `--preset` argument) -> preset objects, and parameter files -> parameters.
+The only place a preset is chosen by its name; everything after takes the object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from physics_jax.presets.base import Preset
+from physics_jax.presets.params import Params, read_params_file
+from physics_jax.presets.phymotion import PhymotionPreset
+from physics_jax.presets.v2 import V2Preset
+
+PRESETS: dict[str, type] = {"v2": V2Preset, "phymotion": PhymotionPreset}
+PRESET_NAMES = tuple(PRESETS)
+
+
+def _preset_class(name: str) -> type:
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {PRESET_NAMES}")
+    return PRESETS[name]
+
+
+def params_class(name: str) -> type[Params]:
+    """The parameter class of preset `name`."""
+    return _preset_class(name).__dataclass_fields__["params"].default_factory
+
+
+def get_preset(name: str, params: Params | None = None) -> Preset:
+    """The preset object of `name`, with `params` (None: its defaults)."""
+    preset = _preset_class(name)()
+    if params is None:
+        return preset
+    if type(params) is not type(preset.params):
+        raise ValueError(f"preset {name!r} takes {type(preset.params).__name__}, got "
+                         f"{type(params).__name__}")
+    return preset.replace(params=params)
+
+
+def load_params(path: str | Path, preset: str | None = None) -> Params:
+    """The parameters in a file written by `params.save_params`; `preset`, if given, must be
+    the file's. ValueError naming the file and the offending key otherwise."""
+    name, values = read_params_file(path)
+    if preset is not None and name != preset:
+        raise ValueError(f"{path}: parameters of preset {name!r}, not {preset!r}")
+    try:
+        return params_class(name).from_dict(values)
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
