@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from physics_jax.commands import convert, render, score, validate
+from physics_jax.commands import calibrate, convert, render, score, validate
 
 EXIT_BAD_INPUT = 2
 PROJECT_PACKAGES = ("app", "physics_jax", "bridge", "pose", "generator", "configs")
@@ -51,6 +51,7 @@ def _train() -> Register:
 
 
 CORE_COMMANDS: tuple[Register, ...] = (score.register, convert.register, validate.register,
+                                       calibrate.register,
                                        render.register)
 OPTIONAL_COMMANDS: tuple[Callable[[], Register], ...] = (_score_video, _validate_video, _sample,
                                                           _train)

@@ -22,7 +22,7 @@ def get_scorer(preset: str = "v2", dtype: str = "float32", chunk: int = ScorerCo
 
 
 def score_clips(clips: list[SmplClip], preset: str = "v2", device: str | None = None,
-                batch_size: int = 256, dtype: str = "float32") -> list[dict]:
+                batch_size: int = 256, dtype: str = "float32", params=None) -> list[dict]:
     """Score clips; invalid ones come back `valid: False` with a reason, the rest are scored.
 
     A clip is an `SmplClip`, an object with its fields or a dict of them (`global_orient`,
@@ -31,7 +31,9 @@ def score_clips(clips: list[SmplClip], preset: str = "v2", device: str | None = 
     Clips are padded to (B, T) buckets (B a power of two, T from `T_BUCKETS`) so that runs
     compile a handful of times; a clip longer than `pipeline.LONG_CLIP_FRAMES` is scored in a
     batch of its own, and one longer than the device accepts (`pipeline.max_clip_frames`) comes
-    back invalid with a reason (`pipeline.plan_batches`).
+    back invalid with a reason (`pipeline.plan_batches`). `params`: the preset's parameters
+    (`presets.registry.load_params`, e.g. a `--calibration` file); None: its default
+    (`presets.registry.default_params`). They are traced: any values share one program.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
@@ -44,7 +46,7 @@ def score_clips(clips: list[SmplClip], preset: str = "v2", device: str | None = 
         batch = pad_batch([clips[i] for i in idx], bucket=True)
         with jax.default_device(dev):
             out = scorer(batch.global_orient, batch.body_pose, batch.transl, batch.lengths,
-                         batch.fps)
+                         batch.fps, params=params)
         out = jax.device_get(out)
         rows.update(zip(idx, clip_results(out, preset, batch.sources, batch.clip_fps,
                                           batch.frames, batch.valid, batch.reasons), strict=True))

@@ -19,6 +19,9 @@ def register(subparsers) -> None:
                    help="use this frame rate for every clip (the published reward assumed 30)")
     p.add_argument("--device", choices=("cpu", "gpu"), default=None)
     p.add_argument("--batch-size", type=positive_int, default=256, help="clips per scorer call")
+    p.add_argument("--calibration", metavar="FILE", default=None,
+                   help="v2 parameters (a `phymotion calibrate` file; default: the shipped "
+                        "calibration)")
     p.set_defaults(func=_cmd_score)
 
 
@@ -52,9 +55,15 @@ def _cmd_score(args) -> int:
 
     if args.json_path:
         check_file(args.json_path, "--json")
+    params = None
+    if args.calibration:
+        from physics_jax.presets.registry import load_params
+
+        params = load_params(args.calibration, args.preset)
     clips = load_all(args.paths, args.assume_fps)
     t0 = time.perf_counter()
-    rows = score_clips(clips, preset=args.preset, device=args.device, batch_size=args.batch_size)
+    rows = score_clips(clips, preset=args.preset, device=args.device, batch_size=args.batch_size,
+                       params=params)
     elapsed = time.perf_counter() - t0
     if args.json_path:  # before the table: the results are kept whatever the printing does
         write_json(args.json_path, rows, "--json")

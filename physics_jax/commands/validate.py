@@ -36,6 +36,17 @@ def register(subparsers) -> None:
                    help="keep takes whose source skeleton does not fit them (left out by "
                         "default: a foot joint below the capture floor in more than 10 %% of "
                         "the source's frames)")
+    p.add_argument("--calibration", metavar="FILE", default=None,
+                   help="v2 parameters (a `phymotion calibrate` file; default: the shipped "
+                        "calibration)")
+    p.add_argument("--by-source", action="store_true",
+                   help="leave-one-source-out: DATA is a calibration corpus (default "
+                        "data/corpus/manifest.csv); each source with 5 or more takes is scored "
+                        "with v2 calibrated on the other sources, plus the pooled table")
+    p.add_argument("--cache", default=".cache/corpus/clips",
+                   help="with --by-source: folder of the manifest's rebuilt clips")
+    p.add_argument("--max-windows-per-take", type=positive_int, default=3,
+                   help="with --by-source: windows per take, evenly spread (default 3)")
     p.set_defaults(func=run)
 
 
@@ -89,6 +100,13 @@ def run(args) -> int:
         console.print("error: phymotion validate needs matplotlib: pip install -e '.[report]'")
         return 2
     check_folder(args.out, "--out")
+    if args.by_source:
+        return run_by_source_cmd(args, console)
+    params = None
+    if args.calibration:
+        from physics_jax.presets.registry import load_params
+
+        params = {"v2": load_params(args.calibration, "v2")}
     data = args.data or [str(DEFAULT_DATA)]
     window = args.window or WINDOW_S
     batch = args.batch_size or (QUICK_BATCH if args.quick else 256)
@@ -105,15 +123,54 @@ def run(args) -> int:
     with console.status("starting") as status:
         result = run_suite(real, CORRUPTIONS, doses, batch_size=batch, device=args.device,
                            progress=lambda msg: (status.update(msg), console.log(msg)),
-                           seed=args.seed)
+                           seed=args.seed, params=params)
     print_tables(result.table)
     command = "phymotion validate " + " ".join(shlex.quote(a) for a in [
         *args.data, "--out", args.out, *(["--quick"] if args.quick else []),
         *(["--window", f"{args.window:g}"] if args.window else []),
         *(["--seed", str(args.seed)] if args.seed else []),
-        *(["--keep-misfit-takes"] if args.keep_misfit_takes else [])])
+        *(["--keep-misfit-takes"] if args.keep_misfit_takes else []),
+        *(["--calibration", args.calibration] if args.calibration else [])])
     with atomic_folder(args.out, "--out") as tmp:
         written = write_report(result, tmp, command)
     path = Path(args.out) / written.name
     console.print(f"report: {path}  ({time.perf_counter() - t0:.0f} s)")
+    return 0
+
+
+def run_by_source_cmd(args, console) -> int:
+    """`--by-source`: leave-one-source-out tables and the pooled table."""
+    import json
+
+    from physics_jax.calibration.corpus import load_corpus
+    from physics_jax.commands.outputs import atomic_folder
+    from physics_jax.validation.by_source import run_by_source
+    from physics_jax.validation.corruptions import CORRUPTIONS
+    from physics_jax.validation.report import write_report
+
+    t0 = time.perf_counter()
+    with console.status("loading corpus"):
+        corpus = load_corpus(args.data, args.cache, args.max_windows_per_take,
+                             window_s=args.window or 3.2, keep_misfits=args.keep_misfit_takes)
+    console.print(f"{len(corpus.clips)} real windows; takes per source "
+                  f"{corpus.takes_per_source()}; windows {corpus.windows_per_source()}")
+    for take, why in corpus.left_out:
+        console.print(f"left out {take}: {why}")
+    doses = ({n: (c.neutral, c.moderate, c.doses[-1]) for n, c in CORRUPTIONS.items()}
+             if args.quick else None)
+    batch = args.batch_size or (QUICK_BATCH if args.quick else 128)
+    with console.status("starting") as status:
+        result, records = run_by_source(
+            corpus, batch, args.device, args.seed, doses,
+            progress=lambda msg: (status.update(msg), console.log(msg)))
+    print_tables(result.table)
+    command = "phymotion validate --by-source " + " ".join(shlex.quote(a) for a in [
+        *args.data, "--out", args.out, "--max-windows-per-take",
+        str(args.max_windows_per_take), *(["--quick"] if args.quick else []),
+        *(["--seed", str(args.seed)] if args.seed else [])])
+    with atomic_folder(args.out, "--out") as tmp:
+        written = write_report(result, tmp, command)
+        (Path(tmp) / "calibrations.json").write_text(json.dumps(records, indent=1) + "\n")
+    console.print(f"report: {Path(args.out) / written.name}  "
+                  f"({time.perf_counter() - t0:.0f} s)")
     return 0

@@ -13,7 +13,7 @@ import numpy as np
 
 from physics_jax.humanoid.table import BONE_NAMES
 from physics_jax.kernels.masked import masked_mean, masked_std
-from physics_jax.kernels.soft import soft_above, soft_excess
+from physics_jax.kernels.soft import soft_above, soft_ramp
 
 LIMB_PAIRS = np.array([[BONE_NAMES.index(a), BONE_NAMES.index(b)] for a, b in (
     ("L_Shoulder", "L_Elbow"), ("L_Elbow", "L_Wrist"), ("L_Hip", "L_Knee"), ("L_Knee", "L_Ankle"))])
@@ -77,10 +77,10 @@ def published_kinematic_axis(joints, self_depth, mask, length, dt, p) -> dict:
 
 def soft_kinematic_axis(joints, self_depth, mask, length, dt, p) -> dict:
     """v2's rules (`presets.v2_params.V2Params` p): a soft share of frames faster than
-    `speed_limit`, jitter and self-penetration through `soft_excess` -> {name: (violation,
+    `speed_limit`, jitter and self-penetration through `soft_ramp` -> {name: (violation,
     physical value)}; inputs as `kinematic_values`."""
     k = kinematic_values(joints, self_depth, mask, length, dt)
     vel = masked_mean(soft_above(k["speed"], p.speed_limit, p.speed_width), mask)
-    jit = soft_excess(k["jitter"], p.jitter_offset, p.jitter_scale)
-    pen = soft_excess(k["depth"], p.self_pen_offset, p.self_pen_scale)
+    jit = soft_ramp(k["jitter"], p.jitter_offset, p.jitter_scale, p.jitter_width)
+    pen = soft_ramp(k["depth"], p.self_pen_offset, p.self_pen_scale, p.self_pen_width)
     return _axis(k, vel, jit, pen)

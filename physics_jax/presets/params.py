@@ -7,7 +7,9 @@ traced argument, so one compiled program serves any calibration. A static field
 program itself: changing one compiles again.
 
 File format (`save_params` / `load_params`): {"preset": NAME, "params": {field: number}}, every
-field present and no other; `Params.from_dict` names the first unknown, missing or ill-typed key.
+field present and no other, and optionally "provenance" (a calibration's origin, written by
+`phymotion calibrate`, not read by the scorer); `Params.from_dict` names the first unknown,
+missing or ill-typed key.
 """
 
 from __future__ import annotations
@@ -96,9 +98,11 @@ def _checked(preset: str, f: dataclasses.Field, v: Any) -> float | int:
     return float(v)
 
 
-def save_params(params: Params, path: str | Path) -> None:
-    """Write {"preset": ..., "params": {...}} as JSON."""
-    data = {"preset": params.PRESET, "params": params.to_dict()}
+def save_params(params: Params, path: str | Path, provenance: dict | None = None) -> None:
+    """Write {"preset": ..., "params": {...}} (and "provenance" when given) as JSON."""
+    data: dict[str, Any] = {"preset": params.PRESET, "params": params.to_dict()}
+    if provenance is not None:
+        data["provenance"] = provenance
     Path(path).write_text(json.dumps(data, indent=2) + "\n")
 
 
@@ -108,6 +112,8 @@ def read_params_file(path: str | Path) -> tuple[str, dict]:
         data = json.loads(Path(path).read_text())
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}: not JSON ({e})") from None
-    if not isinstance(data, dict) or set(data) != {"preset", "params"}:
-        raise ValueError(f'{path}: expected {{"preset": NAME, "params": {{...}}}}')
+    if not isinstance(data, dict) or not {"preset", "params"} <= set(data) <= {
+            "preset", "params", "provenance"}:
+        raise ValueError(f'{path}: expected {{"preset": NAME, "params": {{...}}}} (and '
+                         f'optionally "provenance")')
     return data["preset"], data["params"]

@@ -25,11 +25,26 @@ def params_class(name: str) -> type[Params]:
     return _preset_class(name).__dataclass_fields__["params"].default_factory
 
 
+CALIBRATIONS = Path(__file__).resolve().parent / "calibrations"
+DEFAULT_CALIBRATION = {"v2": CALIBRATIONS / "v2_default.json"}
+"""The shipped calibration of each calibrated preset, written by `phymotion calibrate` on the
+whole corpus (docs/calibration.md); a preset without one judges by its class defaults."""
+
+
+def default_params(name: str) -> Params:
+    """The parameters `name` scores with by default: its shipped calibration if it has one
+    (`DEFAULT_CALIBRATION`), else its class defaults."""
+    path = DEFAULT_CALIBRATION.get(name)
+    if path is not None and path.exists():
+        return load_params(path, name)
+    return params_class(name)()
+
+
 def get_preset(name: str, params: Params | None = None) -> Preset:
-    """The preset object of `name`, with `params` (None: its defaults)."""
+    """The preset object of `name`, with `params` (None: `default_params`)."""
     preset = _preset_class(name)()
     if params is None:
-        return preset
+        params = default_params(name)
     if type(params) is not type(preset.params):
         raise ValueError(f"preset {name!r} takes {type(preset.params).__name__}, got "
                          f"{type(params).__name__}")

@@ -21,10 +21,14 @@ What it fixes (reward.md §5):
    millimetre noise does not switch contact off;
 6. balance only once (contact axis: the centroidal moment pivot held outside the support
    polygon for longer than a step cannot be balanced by any contact force);
-7. every sub-score is a smooth, saturating function of a physical quantity (`kernels.soft`):
-   zero violation up to an offset, then 1 - exp(-(x - offset)/scale); the offsets sit at what
-   real motion capture retargeted to the humanoid shows (the tuning split of the CMU windows,
-   docs/validation.md), so real motion scores near 1 and a violation lowers the reward;
+7. every sub-score is a smooth, saturating, strictly increasing function of a physical
+   quantity (`kernels.soft.soft_ramp`: 1 - exp(-w softplus((x - offset)/w) / scale)); offset,
+   scale and width w are calibrated by `phymotion calibrate` from the distribution of the
+   quantity over real motion capture of several sources (docs/calibration.md; the shipped
+   calibration `presets/calibrations/v2_default.json` is the default), so real motion scores a
+   little below 1 and any increase of a violation lowers the reward. The numbers quoted below
+   are the class defaults (hand-set on the CMU windows before calibration), not the shipped
+   values;
 8. invalid clips are flagged by the pipeline before scoring.
 
 Clip values (what the JSON reports) and their parameters (fields of `V2Params`,
@@ -105,7 +109,7 @@ from physics_jax.kernels.finite_diff import rotation_qvel_qacc
 from physics_jax.kernels.friction import project_cone
 from physics_jax.kernels.masked import masked_mean, sustained_min, weighted_quantile
 from physics_jax.kernels.rotation import quat_conj, quat_rotate, quat_to_matrix
-from physics_jax.kernels.soft import soft_excess
+from physics_jax.kernels.soft import soft_ramp
 from physics_jax.kernels.support import (
     hull_distance,
     outside_support,
@@ -127,7 +131,7 @@ CONTACT_UNITS = {"slip": "m/s", "penetration": "m", "float": "m", "balance": "m"
 DYNAMIC_UNITS = {"residual_force": "BW", "torque": "ratio", "effort": "W/kg", "grf": "BW"}
 TERMS = {"kinematic": terms_of(KINEMATIC_UNITS),
          "contact": terms_of(CONTACT_UNITS, {"slip": ("drift",)}),
-         "dynamic": terms_of(DYNAMIC_UNITS)}
+         "dynamic": terms_of(DYNAMIC_UNITS, {"torque": ("excess",)})}
 
 
 def _chain_mask() -> np.ndarray:
@@ -435,12 +439,13 @@ def contact_dynamic_axes(p: V2Params, s: ClipState, mask, length, dt, mass: floa
     bal = jnp.sum(jnp.where(mask, q["balance"], 0.0)) / jnp.maximum(
         jnp.sum(jnp.where(mask, q["support_weight"], 0.0)), 1e-6)
     contact_terms = {
-        "slip": (jnp.maximum(soft_excess(slip, p.slip_offset, p.slip_scale),
-                             soft_excess(drift, p.drift_offset, p.drift_scale)), slip,
+        "slip": (jnp.maximum(soft_ramp(slip, p.slip_offset, p.slip_scale, p.slip_width),
+                             soft_ramp(drift, p.drift_offset, p.drift_scale, p.drift_width)), slip,
                  {"drift": drift}),
-        "penetration": (soft_excess(pen, p.pen_offset, p.pen_scale), pen),
-        "float": (soft_excess(floating, p.float_offset, p.float_scale), floating),
-        "balance": (soft_excess(bal, p.bal_offset, p.bal_scale), bal),
+        "penetration": (soft_ramp(pen, p.pen_offset, p.pen_scale, p.pen_width), pen),
+        "float": (soft_ramp(floating, p.float_offset, p.float_scale,
+                                     p.float_width), floating),
+        "balance": (soft_ramp(bal, p.bal_offset, p.bal_scale, p.bal_width), bal),
     }
     resid_mean = masked_mean(q["residual"], mask)
     ratio = q["torque_ratio"]
@@ -448,12 +453,13 @@ def contact_dynamic_axes(p: V2Params, s: ClipState, mask, length, dt, mass: floa
     power = weighted_quantile(q["power"], jnp.ones_like(q["power"]), mask, 0.5)
     peak_grf = jnp.max(jnp.where(mask, q["grf"], 0.0))
     dynamic_terms = {
-        "residual_force": (1.0 - soft_excess(resid_mean, p.resid_offset, p.resid_scale),
+        "residual_force": (1.0 - soft_ramp(resid_mean, p.resid_offset, p.resid_scale,
+                                           p.resid_width),
                            resid_mean),
-        "torque": (1.0 - soft_excess(excess, p.torque_offset, p.torque_scale),
-                   jnp.max(jnp.where(mask[:, None], ratio, 0.0))),
-        "effort": (1.0 - soft_excess(power, p.power_offset, p.power_scale), power),
-        "grf": (1.0 - soft_excess(peak_grf, p.grf_limit, p.grf_scale), peak_grf),
+        "torque": (1.0 - soft_ramp(excess, p.torque_offset, p.torque_scale, p.torque_width),
+                   jnp.max(jnp.where(mask[:, None], ratio, 0.0)), {"excess": excess}),
+        "effort": (1.0 - soft_ramp(power, p.power_offset, p.power_scale, p.power_width), power),
+        "grf": (1.0 - soft_ramp(peak_grf, p.grf_limit, p.grf_scale, p.grf_width), peak_grf),
     }
     return contact_terms, dynamic_terms, q["contact"]
 

@@ -42,13 +42,22 @@ class V2Params(Params):
     slip_scale: float = param(
         0.06, "m/s", "a slide at twice the offset is 87 % violated; the skate doses of 1 and "
         "2 cm per frame stay apart")
+    slip_width: float = param(
+        0.01, "m/s", "softness of the ramp below the offset (`soft_ramp`): "
+        "the spread of real values below it (calibrated)")
     drift_offset: float = param(
         0.03, "m/s", "net drift of the planted soles: the tuning windows reach 0.025, 30 fps "
         "runs included; skating at 0.25 cm per frame mostly drifts 0.06-0.07")
     drift_scale: float = param(0.05, "m/s", "scale of the drift violation")
+    drift_width: float = param(
+        0.005, "m/s", "softness of the ramp below the offset (`soft_ramp`): "
+        "the spread of real values below it (calibrated)")
     # penetration and float
     pen_offset: float = param(0.008, "m", "retargeting noise of the soles")
     pen_scale: float = param(0.02, "m", "scale of the penetration violation")
+    pen_width: float = param(
+        0.002, "m", "softness of the ramp below the offset (`soft_ramp`): "
+        "the spread of real values below it (calibrated)")
     float_gap: float = param(
         0.01, "m", "clearance of the lowest contact point above the floor that counts as "
         "floating")
@@ -61,6 +70,9 @@ class V2Params(Params):
         "found not to fit their skeleton; the kept real windows reach 2.3 mm tuning and 5.5 mm "
         "held-out)")
     float_scale: float = param(0.01, "m", "scale of the float violation")
+    float_width: float = param(
+        0.001, "m", "softness of the ramp below the offset (`soft_ramp`): "
+        "the spread of real values below it (calibrated)")
     # balance
     balance_window_s: float = param(
         0.5, "s", "sigma of the Gaussian window (about a step) the centroidal moment pivot and "
@@ -78,6 +90,9 @@ class V2Params(Params):
     bal_scale: float = param(
         0.10, "m", "a centre of mass held 10 cm beyond the feet for a whole step is 63 % "
         "violated, so leans of 20, 30 and 40 deg (0.3-0.6 m) stay apart")
+    bal_width: float = param(
+        0.005, "m", "softness of the ramp below the offset (`soft_ramp`): "
+        "the spread of real values below it (calibrated)")
     # forces and torques
     gravity: float = static_param(9.81, "m/s^2", "gravitational acceleration")
     force_smooth_s: float = param(
@@ -90,16 +105,28 @@ class V2Params(Params):
         0.55, "BW", "leaps whose retargeted centre of mass is not exactly ballistic: 05_06 and "
         "88_01 reached 0.63; the kept real windows reach 0.18 tuning and 0.26 held-out")
     resid_scale: float = param(0.5, "BW", "scale of the residual force violation")
+    resid_width: float = param(
+        0.05, "BW", "softness of the ramp below the offset (`soft_ramp`): "
+        "the spread of real values below it (calibrated)")
     torque_offset: float = param(
         0.04, "ratio", "mean excess of |joint torque| / limit: finite-difference torque noise")
     torque_scale: float = param(0.1, "ratio", "scale of the torque violation")
+    torque_width: float = param(
+        0.01, "ratio", "softness of the ramp below the offset (`soft_ramp`): "
+        "the spread of real values below it (calibrated)")
     power_offset: float = param(
         20.0, "W/kg", "median joint mechanical power: sprinting humans reach 20-30")
     power_scale: float = param(10.0, "W/kg", "scale of the effort violation")
+    power_width: float = param(
+        1.0, "W/kg", "softness of the ramp below the offset (`soft_ramp`): "
+        "the spread of real values below it (calibrated)")
     grf_limit: float = param(
         6.5, "BW", "peak external force: landing impacts reach 5-7 body weights")
     grf_scale: float = param(
         0.6, "BW", "a frame-to-frame jump of the whole body needs far more")
+    grf_width: float = param(
+        0.1, "BW", "softness of the ramp below the offset (`soft_ramp`): "
+        "the spread of real values below it (calibrated)")
     # kinematic axis
     speed_limit: float = param(
         12.0, "m/s", "fastest joint speed counted as too fast: a kicking foot reaches ~10-12")
@@ -108,6 +135,12 @@ class V2Params(Params):
         45.0, "m/s^2", "mean joint acceleration, world + root-relative: real takes reached 42 "
         "with 05_06 (kept takes: 26 tuning, 30 held-out); noise of 0.01 rad already adds ~25")
     jitter_scale: float = param(100.0, "m/s^2", "scale of the jitter violation")
+    jitter_width: float = param(
+        5.0, "m/s^2", "softness of the ramp below the offset (`soft_ramp`): "
+        "the spread of real values below it (calibrated)")
     self_pen_offset: float = param(
         0.015, "m", "mean deepest self-penetration: hands brushing the body")
     self_pen_scale: float = param(0.03, "m", "scale of the self-penetration violation")
+    self_pen_width: float = param(
+        0.002, "m", "softness of the ramp below the offset (`soft_ramp`): "
+        "the spread of real values below it (calibrated)")

@@ -102,13 +102,13 @@ def deal(frames: list[int], batch_size: int) -> list[int]:
 
 
 def score_all(clips: list[SmplClip], preset: str, batch_size: int, device: str | None = None,
-              ) -> list[dict]:
+              params=None) -> list[dict]:
     """One `score_clips` call for every clip; rows come back in the input order."""
     from physics_jax.api import score_clips
 
     order = deal([c.frames for c in clips], batch_size)
     rows = score_clips([clips[i] for i in order], preset=preset, batch_size=batch_size,
-                       device=device)
+                       device=device, params=params)
     out: list[dict | None] = [None] * len(clips)
     for i, row in zip(order, rows, strict=True):
         if out[i] is None:
@@ -120,11 +120,11 @@ def _reward(row: dict) -> float:
     return float(row["reward"]) if row["valid"] and row["reward"] is not None else float("nan")
 
 
-def summarise(result: SuiteResult) -> list[dict]:
+def summarise(result: SuiteResult, splits: tuple[str, ...] = SPLITS) -> list[dict]:
     """One row per (split, corruption, preset): Spearman (pooled and per-clip median), AUROC at
     the moderate dose, mean reward per dose, pass/fail."""
     table = []
-    for split in SPLITS:
+    for split in splits:
         real_idx = result.select("real", split=split)
         if real_idx.size == 0:
             continue
@@ -184,9 +184,11 @@ def probe_table(result: SuiteResult) -> list[dict]:
 def run_suite(real: RealSet, corruptions: dict[str, Corruption] | None = None,
               doses: dict[str, tuple[float, ...]] | None = None, batch_size: int = 256,
               presets: tuple[str, ...] = PRESETS, device: str | None = None,
-              progress: Callable[[str], None] | None = None, seed: int = 0) -> SuiteResult:
+              progress: Callable[[str], None] | None = None, seed: int = 0,
+              params: dict | None = None) -> SuiteResult:
     """Build every corrupted set (corruption seeds from `seed`, see `window_seed`), score it
-    with each preset, return the scored samples and the results table (`SuiteResult.table`)."""
+    with each preset, return the scored samples and the results table (`SuiteResult.table`).
+    `params`: {preset: parameters} (e.g. a `--calibration` file's), others their default."""
     corruptions = corruptions or CORRUPTIONS
     if progress:
         progress(f"corrupting {len(real)} windows")
@@ -195,7 +197,7 @@ def run_suite(real: RealSet, corruptions: dict[str, Corruption] | None = None,
     for preset in presets:
         if progress:
             progress(f"scoring {len(clips)} clips with {preset}")
-        rows[preset] = score_all(clips, preset, batch_size, device)
+        rows[preset] = score_all(clips, preset, batch_size, device, (params or {}).get(preset))
         rewards[preset] = np.array([_reward(row) for row in rows[preset]])
     result = SuiteResult(real, samples, rewards, rows, corruptions, left_out=left_out)
     result.table = summarise(result)

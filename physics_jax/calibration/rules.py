@@ -1,0 +1,85 @@
+"""How each calibrated v2 term's offset, scale and width follow from real motion.
+
+For every term, its clip-level physical value (the scorer's `<axis>/<term>/value` or a detail
+of it) over real windows, each capture source weighted equally (each window of source s weighs
+1 / (windows of s) / (number of sources), so one large source does not set the numbers):
+
+- offset = weighted 0.90 quantile: 9 in 10 real windows lie below it;
+- scale = max(q0.99 - q0.50, floor): the distance from a typical to a rare real window, so a
+  violation as far beyond the offset as real motion spreads is 63 % violated;
+- width = max(q0.90 - q0.50, floor) / 2: the ramp below the offset (`kernels.soft.soft_ramp`)
+  is as soft as real values spread there; the median real window sits two widths below the
+  offset, where the violation is about 0.13 width / scale.
+
+The floor of each term is a resolution in its unit: below it differences are measurement noise
+of motion capture retargeted to the humanoid (a scale or width of 0 would make a step of the
+noise decide the score). Physical constants (friction, contact gap, gravity, window lengths,
+the speed limit) are not calibrated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+OFFSET_Q, MID_Q, HIGH_Q = 0.90, 0.50, 0.99
+
+
+@dataclass(frozen=True)
+class Rule:
+    term: str  # name in the calibration file
+    key: tuple[str, str, str]  # (axis, term, value or detail) in a scored row
+    offset: str  # V2Params fields
+    scale: str
+    width: str
+    floor: float  # resolution, in the value's unit
+    unit: str
+
+
+RULES = (
+    Rule("slip", ("contact", "slip", "value"), "slip_offset", "slip_scale", "slip_width",
+         0.01, "m/s"),
+    Rule("drift", ("contact", "slip", "drift"), "drift_offset", "drift_scale", "drift_width",
+         0.005, "m/s"),
+    Rule("penetration", ("contact", "penetration", "value"), "pen_offset", "pen_scale",
+         "pen_width", 0.002, "m"),
+    Rule("float", ("contact", "float", "value"), "float_offset", "float_scale", "float_width",
+         0.002, "m"),
+    Rule("balance", ("contact", "balance", "value"), "bal_offset", "bal_scale", "bal_width",
+         0.005, "m"),
+    Rule("residual_force", ("dynamic", "residual_force", "value"), "resid_offset",
+         "resid_scale", "resid_width", 0.02, "BW"),
+    Rule("torque", ("dynamic", "torque", "excess"), "torque_offset", "torque_scale",
+         "torque_width", 0.005, "ratio"),
+    Rule("effort", ("dynamic", "effort", "value"), "power_offset", "power_scale",
+         "power_width", 0.5, "W/kg"),
+    Rule("grf", ("dynamic", "grf", "value"), "grf_limit", "grf_scale", "grf_width", 0.1,
+         "BW"),
+    Rule("jitter", ("kinematic", "jitter", "value"), "jitter_offset", "jitter_scale",
+         "jitter_width", 2.0, "m/s^2"),
+    Rule("self_penetration", ("kinematic", "self_penetration", "value"), "self_pen_offset",
+         "self_pen_scale", "self_pen_width", 0.001, "m"),
+)
+
+
+def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
+    """Quantile q of values x with weights w (linear between the weighted midpoints)."""
+    order = np.argsort(x)
+    x, w = np.asarray(x, float)[order], np.asarray(w, float)[order]
+    cdf = (np.cumsum(w) - 0.5 * w) / np.sum(w)
+    return float(np.interp(q, cdf, x))
+
+
+def source_weights(sources: list[str]) -> np.ndarray:
+    """1 / (windows of the source) / (number of sources) per window."""
+    names, inverse, counts = np.unique(np.asarray(sources), return_inverse=True,
+                                       return_counts=True)
+    return 1.0 / counts[inverse] / len(names)
+
+
+def apply_rule(rule: Rule, x: np.ndarray, w: np.ndarray) -> dict[str, float]:
+    """{offset, scale, width, q50, q90, q99} of one term from its real values x, weights w."""
+    q50, q90, q99 = (weighted_quantile(x, w, q) for q in (MID_Q, OFFSET_Q, HIGH_Q))
+    return {"offset": q90, "scale": max(q99 - q50, rule.floor),
+            "width": max(q90 - q50, rule.floor) / 2.0, "q50": q50, "q90": q90, "q99": q99}
