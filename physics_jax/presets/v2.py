@@ -29,7 +29,15 @@ What it fixes (reward.md §5):
    little below 1 and any increase of a violation lowers the reward. The numbers quoted below
    are the class defaults (hand-set on the CMU windows before calibration), not the shipped
    values;
-8. invalid clips are flagged by the pipeline before scoring.
+8. invalid clips are flagged by the pipeline before scoring;
+9. short defects are not averaged away: penetration, float and the residual force are judged by
+   their clip mean and by their worst stretch (`worst_stretch`: the per-frame quantity averaged
+   over a Gaussian window of `worst_window_s` 0.25 s, its largest value over the clip's frames,
+   reported as the detail `worst`), each with its own calibrated offset, scale and width; the
+   term's violation is 1 - (1 - v_mean)(1 - v_worst) (`both`). A 0.5 s hover lowers the reward
+   of a 10 s take about as much as of a 3 s take (tests/calibration/test_worst_stretch.py).
+   Slip (a median), balance (already averaged over 0.5 s windows and support-weighted) and the
+   peak force have no separate worst stretch.
 
 Clip values (what the JSON reports) and their parameters (fields of `V2Params`,
 `presets/v2_params.py`, where each has its unit and reason beside it):
@@ -130,8 +138,10 @@ _FOOT_HALF = np.array([BONES[BONE_NAMES.index(n)].geom_size for n in FOOT_BONES]
 CONTACT_UNITS = {"slip": "m/s", "penetration": "m", "float": "m", "balance": "m"}
 DYNAMIC_UNITS = {"residual_force": "BW", "torque": "ratio", "effort": "W/kg", "grf": "BW"}
 TERMS = {"kinematic": terms_of(KINEMATIC_UNITS),
-         "contact": terms_of(CONTACT_UNITS, {"slip": ("drift",)}),
-         "dynamic": terms_of(DYNAMIC_UNITS, {"torque": ("excess",)})}
+         "contact": terms_of(CONTACT_UNITS, {"slip": ("drift",), "penetration": ("worst",),
+                                             "float": ("worst",)}),
+         "dynamic": terms_of(DYNAMIC_UNITS, {"torque": ("excess",),
+                                             "residual_force": ("worst",)})}
 
 
 def _chain_mask() -> np.ndarray:
@@ -426,6 +436,19 @@ def net_drift(planted_velocity: jnp.ndarray, planted_weight: jnp.ndarray) -> jnp
     return jnp.where(sq > 0, jnp.sqrt(jnp.where(sq > 0, sq, 1.0)), 0.0)  # finite gradient at 0
 
 
+def worst_stretch(x: jnp.ndarray, mask, dt, p: V2Params) -> jnp.ndarray:
+    """Per-frame x (T,) -> (the largest over the clip's frames of x averaged over a Gaussian
+    window of `worst_window_s` (`kernels.window.gaussian_smooth`, linear in T), that windowed
+    curve (T,)). A short defect counts as much in a long clip as in a short one."""
+    curve = gaussian_smooth(x, mask, dt, p.worst_window_s, p.worst_taps)
+    return jnp.max(jnp.where(mask, curve, 0.0)), curve
+
+
+def both(v_mean: jnp.ndarray, v_worst: jnp.ndarray) -> jnp.ndarray:
+    """Violation of a term judged by its mean and its worst stretch: 1 - (1 - v_m)(1 - v_w)."""
+    return 1.0 - (1.0 - v_mean) * (1.0 - v_worst)
+
+
 def contact_dynamic_axes(p: V2Params, s: ClipState, mask, length, dt, mass: float):
     """One padded clip on the ball layout (`ClipState` s; mask (T,), length (), dt () s, mass
     kg) -> ({name: (violation, value[, details])} contact, {name: (score, value)} dynamic,
@@ -436,15 +459,21 @@ def contact_dynamic_axes(p: V2Params, s: ClipState, mask, length, dt, mass: floa
     drift = net_drift(q["planted_velocity"], q["planted_weight"])
     pen = masked_mean(q["penetration"], mask)
     floating = masked_mean(q["floating"], mask)
+    pen_worst, _ = worst_stretch(q["penetration"], mask, dt, p)
+    float_worst, _ = worst_stretch(q["floating"], mask, dt, p)
+    resid_worst, _ = worst_stretch(q["residual"], mask, dt, p)
     bal = jnp.sum(jnp.where(mask, q["balance"], 0.0)) / jnp.maximum(
         jnp.sum(jnp.where(mask, q["support_weight"], 0.0)), 1e-6)
     contact_terms = {
         "slip": (jnp.maximum(soft_ramp(slip, p.slip_offset, p.slip_scale, p.slip_width),
                              soft_ramp(drift, p.drift_offset, p.drift_scale, p.drift_width)), slip,
                  {"drift": drift}),
-        "penetration": (soft_ramp(pen, p.pen_offset, p.pen_scale, p.pen_width), pen),
-        "float": (soft_ramp(floating, p.float_offset, p.float_scale,
-                                     p.float_width), floating),
+        "penetration": (both(soft_ramp(pen, p.pen_offset, p.pen_scale, p.pen_width),
+                             soft_ramp(pen_worst, p.pen_worst_offset, p.pen_worst_scale,
+                                       p.pen_worst_width)), pen, {"worst": pen_worst}),
+        "float": (both(soft_ramp(floating, p.float_offset, p.float_scale, p.float_width),
+                       soft_ramp(float_worst, p.float_worst_offset, p.float_worst_scale,
+                                 p.float_worst_width)), floating, {"worst": float_worst}),
         "balance": (soft_ramp(bal, p.bal_offset, p.bal_scale, p.bal_width), bal),
     }
     resid_mean = masked_mean(q["residual"], mask)
@@ -453,9 +482,10 @@ def contact_dynamic_axes(p: V2Params, s: ClipState, mask, length, dt, mass: floa
     power = weighted_quantile(q["power"], jnp.ones_like(q["power"]), mask, 0.5)
     peak_grf = jnp.max(jnp.where(mask, q["grf"], 0.0))
     dynamic_terms = {
-        "residual_force": (1.0 - soft_ramp(resid_mean, p.resid_offset, p.resid_scale,
-                                           p.resid_width),
-                           resid_mean),
+        "residual_force": (1.0 - both(
+            soft_ramp(resid_mean, p.resid_offset, p.resid_scale, p.resid_width),
+            soft_ramp(resid_worst, p.resid_worst_offset, p.resid_worst_scale,
+                      p.resid_worst_width)), resid_mean, {"worst": resid_worst}),
         "torque": (1.0 - soft_ramp(excess, p.torque_offset, p.torque_scale, p.torque_width),
                    jnp.max(jnp.where(mask[:, None], ratio, 0.0)), {"excess": excess}),
         "effort": (1.0 - soft_ramp(power, p.power_offset, p.power_scale, p.power_width), power),

@@ -93,6 +93,23 @@ class V2Params(Params):
     bal_width: float = param(
         0.005, "m", "softness of the ramp below the offset (`soft_ramp`): "
         "the spread of real values below it (calibrated)")
+    # worst stretch
+    worst_window_s: float = param(
+        0.25, "s", "sigma of the Gaussian window a term's worst stretch is averaged over (a "
+        "short defect, a 0.5 s hover or a sudden sink, is not averaged away over a long clip)")
+    worst_taps: int = static_param(
+        24, "frames", "frames each side of the worst-stretch window (3 sigma of 0.25 s at 30 "
+        "fps)")
+    pen_worst_offset: float = param(0.02, "m", "worst stretch of penetration (calibrated)")
+    pen_worst_scale: float = param(0.02, "m", "scale of the worst penetration (calibrated)")
+    pen_worst_width: float = param(0.002, "m", "width of the worst penetration (calibrated)")
+    float_worst_offset: float = param(0.01, "m", "worst stretch of float (calibrated)")
+    float_worst_scale: float = param(0.02, "m", "scale of the worst float (calibrated)")
+    float_worst_width: float = param(0.002, "m", "width of the worst float (calibrated)")
+    resid_worst_offset: float = param(
+        1.0, "BW", "worst stretch of the residual force (calibrated)")
+    resid_worst_scale: float = param(0.5, "BW", "scale of the worst residual (calibrated)")
+    resid_worst_width: float = param(0.05, "BW", "width of the worst residual (calibrated)")
     # forces and torques
     gravity: float = static_param(9.81, "m/s^2", "gravitational acceleration")
     force_smooth_s: float = param(

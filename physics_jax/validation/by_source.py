@@ -17,6 +17,7 @@ import numpy as np
 
 from physics_jax.calibration.corpus import CorpusWindows
 from physics_jax.calibration.derive import calibrate, values_of
+from physics_jax.presets.v2_params import V2Params
 from physics_jax.validation.corruptions import CORRUPTIONS
 from physics_jax.validation.dataset import RealSet
 from physics_jax.validation.suite import (
@@ -44,7 +45,7 @@ def run_by_source(corpus: CorpusWindows, batch_size: int = 128, device: str | No
     window_source = np.asarray(corpus.sources)
     clip_source = np.array([window_source[s.window] for s in samples])
     say(f"scoring {len(corpus.clips)} real windows with v2 (values for the calibrations)")
-    values = values_of(score_all(corpus.clips, "v2", batch_size, device))
+    values = values_of(score_all(corpus.clips, "v2", batch_size, device, V2Params()))
     pooled_params, pooled_record = calibrate(values, corpus.sources)
     records = {POOLED: pooled_record}
     rows, rewards = {}, {}
