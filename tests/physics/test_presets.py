@@ -63,7 +63,7 @@ def test_registry_and_static_fields():
     static = [k for k, v in V2Params.describe().items() if v["static"]]
     assert len(leaves) == len(V2Params.describe()) - len(static)  # only traced params are leaves
     assert set(static) == {"hold_taps", "balance_taps", "support_directions", "gravity",
-                           "smooth_taps"}
+                           "smooth_taps", "worst_taps"}
 
 
 def test_pipeline_selects_nothing_by_preset_name():

@@ -10,6 +10,7 @@ from scipy.spatial.transform import Rotation
 from physics_jax.api import get_scorer
 from physics_jax.humanoid.table import FOOT_BONES
 from physics_jax.kernels.rotation import R_YZ
+from physics_jax.kernels.soft import soft_ramp
 from physics_jax.motion import SmplClip, pad_batch
 from physics_jax.presets import v2
 from physics_jax.presets.v2_params import V2Params
@@ -87,11 +88,12 @@ def test_a_foot_turning_on_its_sole_does_not_slip_and_a_sliding_one_does():
              _turn_about(stand, pivot + [1.0, 0.0, 0.0], 0.3, 0.0),
              _turn_about(stand, pivot, 0.0, 0.01)]
     batch = pad_batch(clips, t_max=48, b_max=4)
-    out = scorer(batch.global_orient, batch.body_pose, batch.transl, batch.lengths, batch.fps)
+    out = scorer(batch.global_orient, batch.body_pose, batch.transl, batch.lengths, batch.fps,
+                 params=P)  # the class defaults: known numbers
     slip = np.asarray(out["contact"]["slip"]["value"])[:3]
     score = np.asarray(out["contact"]["slip"]["score"])[:3]
     print("slip m/s (pivot, wide turn, shift):", np.round(slip, 3))
-    assert slip[0] < P.slip_offset and score[0] == pytest.approx(1.0)
+    assert slip[0] < P.slip_offset and score[0] > 0.95  # below the offset: only the ramp leak
     assert slip[1] > 0.2 and score[1] < 0.3
     assert slip[2] > 0.25 and score[2] < 0.1
 
@@ -126,14 +128,15 @@ def test_a_slow_one_way_drift_is_skating_and_a_sway_in_place_is_not():
              stand]
     scorer = get_scorer("v2", "float64")
     batch = pad_batch(clips, t_max=48, b_max=4)
-    out = scorer(batch.global_orient, batch.body_pose, batch.transl, batch.lengths, batch.fps)
+    out = scorer(batch.global_orient, batch.body_pose, batch.transl, batch.lengths, batch.fps,
+                 params=P)  # the class defaults: known numbers
     slip = np.asarray(out["contact"]["slip"]["value"])[:3]
     drift = np.asarray(out["contact"]["slip"]["drift"])[:3]
     score = np.asarray(out["contact"]["slip"]["score"])[:3]
     print("slip, drift m/s (one way, sway, still):", np.round(slip, 3), np.round(drift, 3))
     assert np.all(slip < P.slip_offset)
     assert drift[0] == pytest.approx(0.075, rel=0.05)
-    expected = np.exp(-(drift[0] - P.drift_offset) / P.drift_scale)  # 1 - violation
+    expected = 1.0 - float(soft_ramp(drift[0], P.drift_offset, P.drift_scale, P.drift_width))
     assert score[0] == pytest.approx(expected, rel=1e-6) and score[0] < 0.5
     assert drift[1] < 0.01 and drift[2] < 1e-6
-    assert score[1] == pytest.approx(1.0) and score[2] == pytest.approx(1.0)
+    assert score[1] == pytest.approx(1.0, abs=1e-3) and score[2] == pytest.approx(1.0, abs=1e-3)
