@@ -40,7 +40,7 @@ from physics_jax.kernels.retarget import smpl_to_qpos
 from physics_jax.kernels.self_collision import pose_penetration
 from physics_jax.motion.batch import T_BUCKETS
 from physics_jax.motion.clip import MIN_FRAMES
-from physics_jax.presets.base import Preset, flatten_scores
+from physics_jax.presets.base import Preset, combine_scores, flatten_scores
 from physics_jax.presets.params import Params
 from physics_jax.presets.registry import PRESET_NAMES, get_preset
 from physics_jax.presets.state import ClipState
@@ -326,10 +326,18 @@ class BatchScorer:
         mask = frame_mask(c.com.shape[0], length)
         kin, contact, dynamic, flags = self.preset.replace(params=params).axes(c, mask, length,
                                                                                 dt)
-        dynamic_score = jnp.clip(sum(t[0] for t in dynamic.values()) / len(dynamic), 0.0, 1.0)
-        contact_score = jnp.clip(1.0 - sum(t[0] for t in contact.values()) / 4.0, 0.0, 1.0)
-        kin_score = jnp.clip(1.0 - sum(t[0] for t in kin.values()) / 4.0, 0.0, 1.0)
-        reward = (kin_score + contact_score + dynamic_score) / 3.0
+        combine = self.preset.combine
+        if combine == "mean":  # the published arithmetic, kept bit for bit
+            dynamic_score = jnp.clip(sum(t[0] for t in dynamic.values()) / len(dynamic), 0.0,
+                                     1.0)
+            contact_score = jnp.clip(1.0 - sum(t[0] for t in contact.values()) / 4.0, 0.0, 1.0)
+            kin_score = jnp.clip(1.0 - sum(t[0] for t in kin.values()) / 4.0, 0.0, 1.0)
+            reward = (kin_score + contact_score + dynamic_score) / 3.0
+        else:
+            kin_score = combine_scores([1.0 - t[0] for t in kin.values()], combine)
+            contact_score = combine_scores([1.0 - t[0] for t in contact.values()], combine)
+            dynamic_score = combine_scores([t[0] for t in dynamic.values()], combine)
+            reward = combine_scores([kin_score, contact_score, dynamic_score], combine)
         contact_frac = jnp.sum(flags * mask[:, None], 0) / jnp.maximum(length, 1)
         return {
             "reward": reward,

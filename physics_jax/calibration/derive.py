@@ -23,7 +23,7 @@ def calibrate(values: dict[str, np.ndarray], sources: list[str],
               base: V2Params | None = None) -> tuple[V2Params, dict]:
     """V2Params with every rule's offset, scale and width from `values` (per window, sources
     per window, each source weighted equally); the rest of `base` (default: class defaults)
-    kept. Returns the parameters and {term: {offset, scale, width, q50, q90, q99, unit}}."""
+    kept. Returns the parameters and {term: {offset, scale, width, q50, q95, unit}}."""
     base = base or V2Params()
     w_all = source_weights(sources)
     fields, record = {}, {}

@@ -73,14 +73,14 @@ def run(args) -> int:
         "windows_per_source": windows,
         "excluded_sources": args.exclude_source,
         "left_out": [f"{t}: {w}" for t, w in corpus.left_out],
-        "rules": "offset = q0.90, scale = max(q0.99 - q0.50, floor), width = max(q0.90 - "
-                 "q0.50, floor) / 2, each source weighted equally (docs/calibration.md)",
+        "rules": "offset = q0.95, scale = max(q0.95 - q0.50, floor), width = scale / 2, "
+                 "each source weighted equally (docs/calibration.md)",
         "terms": record,
     }
     save_params(params, args.out, provenance)
     for term, r in record.items():
         print(f"{term:18s} offset {r['offset']:.5g} scale {r['scale']:.5g} width "
-              f"{r['width']:.5g} {r['unit']}  (q50 {r['q50']:.4g}, q99 {r['q99']:.4g})")
+              f"{r['width']:.5g} {r['unit']}  (q50 {r['q50']:.4g}, q95 {r['q95']:.4g})")
     print(f"{len(keep)} windows of {sum(len(t) for t in takes.values())} takes, "
           f"{len(takes)} sources -> {args.out} ({time.perf_counter() - t0:.0f} s)",
           file=sys.stderr)

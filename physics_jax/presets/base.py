@@ -16,6 +16,21 @@ from physics_jax.presets.params import Params
 from physics_jax.presets.state import ClipState
 
 AXES = ("kinematic", "contact", "dynamic")
+COMBINES = ("mean", "geometric")
+SCORE_FLOOR = 1e-6  # the geometric mean's smallest term score: a saturated term is not -inf
+
+
+def combine_scores(scores: list[jnp.ndarray], combine: str) -> jnp.ndarray:
+    """Scores in [0, 1] (each (...)) -> one score in [0, 1]: their arithmetic mean ("mean", the
+    published rule) or their geometric mean ("geometric": every score counts by its ratio, so
+    one term gone wrong lowers the result however good the others are; term scores are floored
+    at `SCORE_FLOOR`)."""
+    if combine == "mean":
+        return jnp.clip(sum(scores) / len(scores), 0.0, 1.0)
+    if combine == "geometric":
+        logs = [jnp.log(jnp.clip(x, SCORE_FLOOR, 1.0)) for x in scores]
+        return jnp.exp(sum(logs) / len(logs))
+    raise ValueError(f"combine must be one of {COMBINES}, got {combine!r}")
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,7 @@ class Preset(Protocol):
     name: str
     layout: HumanoidLayout
     params: Params
+    combine: str  # how term scores make an axis and axes the reward (`combine_scores`)
 
     @property
     def terms(self) -> dict[str, tuple[Term, ...]]:

@@ -99,6 +99,7 @@ class PhymotionPreset(struct.PyTreeNode):
     params: PhymotionParams = struct.field(default_factory=PhymotionParams)
     name: str = struct.field(pytree_node=False, default="phymotion")
     layout: HumanoidLayout = struct.field(pytree_node=False, default=LAYOUT)
+    combine: str = struct.field(pytree_node=False, default="mean")
 
     @property
     def terms(self) -> dict[str, tuple[Term, ...]]:

@@ -131,8 +131,32 @@ from physics_jax.presets.state import ClipState
 from physics_jax.presets.v2_params import V2Params
 
 HAND_BONES = ("L_Hand", "R_Hand")
-CONTACT_BONES = FOOT_BONES + HAND_BONES  # bodies that may touch the floor, in this order
+# the rest of the body that floor work rests on: seat, back, head, thighs, shins (kneeling),
+# upper arms and forearms (lying, crawling, rolling)
+BODY_BONES = ("Pelvis", "Torso", "Spine", "Chest", "Head", "L_Hip", "R_Hip", "L_Knee",
+              "R_Knee", "L_Shoulder", "R_Shoulder", "L_Elbow", "R_Elbow")
+CONTACT_BONES = FOOT_BONES + HAND_BONES + BODY_BONES  # bodies that may touch, in this order
 _HAND_IDX = np.array([BONE_NAMES.index(n) for n in HAND_BONES])
+_BODY_IDX = np.array([BONE_NAMES.index(n) for n in BODY_BONES])
+
+
+def _body_geoms() -> tuple[np.ndarray, np.ndarray]:
+    """Ends (N, 2, 3) m of each `BODY_BONES` geom's axis in its body frame (a sphere: its centre
+    twice) and radii (N,) m."""
+    ends, radii = [], []
+    for name in BODY_BONES:
+        bone = BONES[BONE_NAMES.index(name)]
+        if bone.geom_type == "capsule":
+            ends.append(np.reshape(bone.fromto, (2, 3)))
+        elif bone.geom_type == "sphere":
+            ends.append(np.tile(bone.geom_pos, (2, 1)))
+        else:
+            raise ValueError(f"body contact geom of {name} must be a capsule or a sphere")
+        radii.append(bone.geom_size[0])
+    return np.asarray(ends, float), np.asarray(radii, float)
+
+
+_BODY_ENDS, _BODY_RADII = _body_geoms()
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
 _FOOT_HALF = np.array([BONES[BONE_NAMES.index(n)].geom_size for n in FOOT_BONES])  # (4, 3)
 CONTACT_UNITS = {"slip": "m/s", "penetration": "m", "float": "m", "balance": "m"}
@@ -145,7 +169,7 @@ TERMS = {"kinematic": terms_of(KINEMATIC_UNITS),
 
 
 def _chain_mask() -> np.ndarray:
-    """(6, 23): bone j (1..23) lies on the path from the pelvis to contact box k."""
+    """(K, 23): bone j (1..23) lies on the path from the pelvis to contact box k."""
     out = np.zeros((len(CONTACT_BONES), 23))
     for k, name in enumerate(CONTACT_BONES):
         i = BONE_NAMES.index(name)
@@ -173,6 +197,21 @@ def hand_corners(bodies_pos: jnp.ndarray, palm_half_thickness) -> jnp.ndarray:
     down = jnp.array([0.0, 0.0, 1.0], bodies_pos.dtype) * palm_half_thickness
     palm = bodies_pos[:, _HAND_IDX] - down
     return jnp.broadcast_to(palm[:, :, None, :], palm.shape[:2] + (8, 3))
+
+
+def body_corners(bodies_pos: jnp.ndarray, bodies_quat: jnp.ndarray) -> jnp.ndarray:
+    """Body origins (T, 24, 3) and orientations (T, 24, 4) -> contact points (T, N, 8, 3) of
+    the `BODY_BONES`: the lowest points of each capsule's two end spheres (a sphere's lowest
+    point twice), each repeated to the shape of a box's corners. The lowest point of a capsule
+    is always one of them, so a body lying, sitting, kneeling or rolling on the floor rests on
+    the geoms that carry it, as the feet rest on their boxes."""
+    pos, quat = bodies_pos[:, _BODY_IDX], bodies_quat[:, _BODY_IDX]  # (T, N, 3), (T, N, 4)
+    ends = pos[:, :, None, :] + quat_rotate(quat[:, :, None, :],
+                                            jnp.asarray(_BODY_ENDS, pos.dtype)[None])
+    down = jnp.asarray(_BODY_RADII, pos.dtype)[None, :, None] * jnp.array([0.0, 0.0, 1.0],
+                                                                          pos.dtype)
+    low = ends - down[:, :, None, :]  # (T, N, 2, 3)
+    return jnp.repeat(low, 4, axis=2)
 
 
 def anchored_speed(points: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
@@ -277,20 +316,21 @@ def _zmp(bodies_pos, bodies_quat, com, f, root_torque, floor, bw):
 
 
 class Contact(struct.PyTreeNode):
-    """Where one padded clip touches the floor (`contact_state`). Contact boxes (6): the four
-    foot boxes (`FOOT_BONES` order), then the two palms; 8 corners each."""
+    """Where one padded clip touches the floor (`contact_state`). Contact boxes (K = 19, the
+    `CONTACT_BONES` order): the four foot boxes, the two palms (`hand_corners`), then the 13
+    body geoms of `BODY_BONES` (`body_corners`); 8 corners each."""
 
-    corners: jnp.ndarray  # (T, 6, 8, 3) m, world
-    height: jnp.ndarray  # (T, 6, 8) m, corner heights
+    corners: jnp.ndarray  # (T, K, 8, 3) m, world
+    height: jnp.ndarray  # (T, K, 8) m, corner heights
     force: jnp.ndarray  # (T, 3) N, world: the external force the centre of mass needs
     support: jnp.ndarray  # (T,) in [0, 1]: how much of the body weight that force carries
     floor: jnp.ndarray  # () m, estimated floor height
-    gap: jnp.ndarray  # (T, 6, 8) m, corners above the floor
-    corner_vel: jnp.ndarray  # (T, 6, 8, 2) m/s, horizontal
-    corner_speed: jnp.ndarray  # (T, 6, 8) m/s, horizontal
-    touch: jnp.ndarray  # (T, 6, 8) in [0, 1]: corner within the contact gap
-    p_corner: jnp.ndarray  # (T, 6, 8) in [0, 1]: touching and slow enough to support
-    p_box: jnp.ndarray  # (T, 6): each box's likeliest corner
+    gap: jnp.ndarray  # (T, K, 8) m, corners above the floor
+    corner_vel: jnp.ndarray  # (T, K, 8, 2) m/s, horizontal
+    corner_speed: jnp.ndarray  # (T, K, 8) m/s, horizontal
+    touch: jnp.ndarray  # (T, K, 8) in [0, 1]: corner within the contact gap
+    p_corner: jnp.ndarray  # (T, K, 8) in [0, 1]: touching and slow enough to support
+    p_box: jnp.ndarray  # (T, K): each box's likeliest corner
     w: jnp.ndarray  # (T,): some support
 
 
@@ -300,7 +340,8 @@ def contact_state(p: V2Params, s: ClipState, mask, length, dt, mass: float) -> C
     `contact_gap` and supports softly below `contact_speed`."""
     bw = mass * p.gravity
     corners = jnp.concatenate([sole_corners(s.foot_pos, s.foot_mat),
-                               hand_corners(s.bodies_pos, p.palm_half_thickness)], 1)
+                               hand_corners(s.bodies_pos, p.palm_half_thickness),
+                               body_corners(s.bodies_pos, s.bodies_quat)], 1)
     height = corners[..., 2]
     f = com_force(s.com, length, dt, mass, p.gravity)
     support = jnp.clip(f[:, 2] / bw, 0.0, 1.0)  # how much the body leans on something
@@ -382,10 +423,10 @@ def force_terms(p: V2Params, s: ClipState, c: Contact, mask, dt, mass: float) ->
     f_ground = c.w[:, None] * project_cone(f, p.friction)
     frc = gaussian_smooth(s.joint_frc, mask, dt, p.force_smooth_s, p.smooth_taps)
     f_s = gaussian_smooth(f, mask, dt, p.force_smooth_s, p.smooth_taps)
-    share = c.p_box / jnp.maximum(jnp.sum(c.p_box, -1, keepdims=True), 1e-6)  # (T, 6)
-    low = jnp.argmin(c.height, -1)  # (T, 6) lowest corner of each box: its point of contact
-    point = jnp.take_along_axis(c.corners, low[..., None, None], 2)[:, :, 0]  # (T, 6, 3)
-    arm = point[:, :, None, :] - s.bodies_pos[:, None, 1:, :]  # (T, 6, 23, 3)
+    share = c.p_box / jnp.maximum(jnp.sum(c.p_box, -1, keepdims=True), 1e-6)  # (T, K)
+    low = jnp.argmin(c.height, -1)  # (T, K) lowest corner of each box: its point of contact
+    point = jnp.take_along_axis(c.corners, low[..., None, None], 2)[:, :, 0]  # (T, K, 3)
+    arm = point[:, :, None, :] - s.bodies_pos[:, None, 1:, :]  # (T, K, 23, 3)
     moment = jnp.cross(arm, (share[..., None] * (c.w[:, None] * project_cone(f_s, p.friction))[
         :, None, :])[:, :, None, :])
     moment = jnp.einsum("kj,tkji->tji", CHAIN, moment)  # (T, 23, 3) world
@@ -411,7 +452,8 @@ def frame_terms(p: V2Params, s: ClipState, mask, length, dt, mass: float) -> dic
     return {
         "floor": c.floor, "gap": jnp.min(c.gap[:, :4], -1), "speed": jnp.linalg.norm(
             gradient(s.foot_pos, length, dt)[..., :2], axis=-1),
-        "contact": c.p_box[:, :4], "hand_contact": c.p_box[:, 4:],
+        "contact": c.p_box[:, :4], "hand_contact": c.p_box[:, 4:6],
+        "body_contact": c.p_box[:, 6:],
         "touch": jnp.max(c.touch, (-1, -2)), "support": c.support, "external_force": c.force,
         **slip_terms(p, c, maskf, length, dt), **floor_terms(p, c, mask, dt),
         **balance_terms(p, s, c, maskf, dt, mass * p.gravity),
@@ -502,6 +544,7 @@ class V2Preset(struct.PyTreeNode):
     params: V2Params = struct.field(default_factory=V2Params)
     name: str = struct.field(pytree_node=False, default="v2")
     layout: HumanoidLayout = struct.field(pytree_node=False, default=BALL_LAYOUT)
+    combine: str = struct.field(pytree_node=False, default="geometric")
 
     @property
     def terms(self) -> dict[str, tuple[Term, ...]]:
