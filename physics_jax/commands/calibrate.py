@@ -73,7 +73,7 @@ def run(args) -> int:
         "windows_per_source": windows,
         "excluded_sources": args.exclude_source,
         "left_out": [f"{t}: {w}" for t, w in corpus.left_out],
-        "rules": "offset = q0.95, scale = max(q0.95 - q0.50, floor), width = scale / 2, "
+        "rules": "offset = q0.95, scale = max(q0.95 - q0.50, floor), width = scale / 4, "
                  "each source weighted equally (docs/calibration.md)",
         "terms": record,
     }

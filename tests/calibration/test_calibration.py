@@ -39,9 +39,9 @@ def test_rule_floors_and_quantiles():
     assert r["offset"] == 0 and r["scale"] == rule.floor and r["width"] == rule.floor / 2
     x = np.linspace(0, 1, 1001)
     r = apply_rule(rule, x, np.ones_like(x) / x.size)
-    assert r["offset"] == pytest.approx(0.9, abs=1e-3)
-    assert r["scale"] == pytest.approx(0.49, abs=1e-3)
-    assert r["width"] == pytest.approx(0.2, abs=1e-3)
+    assert r["offset"] == pytest.approx(0.95, abs=1e-3)  # q0.95
+    assert r["scale"] == pytest.approx(0.45, abs=1e-3)  # q0.95 - q0.50
+    assert r["width"] == pytest.approx(0.225, abs=1e-3)  # half the scale
 
 
 def test_calibrate_sets_every_rule_and_keeps_physical_constants():
