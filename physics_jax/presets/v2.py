@@ -3,12 +3,14 @@ forces, every normaliser a physical quantity with a stated reason.
 
 What it fixes (reward.md §5):
 1. true fps everywhere (dt = 1/fps of the clip);
-2. contact and penetration from geometry: the corners of the four foot boxes and the palms (the
+2. contact and penetration from geometry: the corners of the four foot boxes, the palms (the
    hand joints lowered by `palm_half_thickness`, so hand-supported motion such as a cartwheel
-   has support), against a floor estimated as the support-weighted median of the per-frame
-   lowest point (each frame weighted by the vertical support it needs, clip(f_z / body weight,
-   0, 1), so flight phases do not vote): sinking or floating in fewer than half of the supported
-   frames is measured against it;
+   has support) and the lowest points of 13 body geoms (`BODY_BONES`: seat, back, head,
+   thighs, shins, arms; `body_corners`), so that floor work (sitting, kneeling, lying, rolling)
+   rests on what carries it, against a floor estimated as the support-weighted median of the
+   per-frame lowest point (each frame weighted by the vertical support it needs, clip(f_z /
+   body weight, 0, 1), so flight phases do not vote): sinking or floating in fewer than half
+   of the supported frames is measured against it;
 3. velocities from quaternion differences on the ball-joint layout, root angular velocity
    included, no qvel[0] = 0 spike (`kernels.finite_diff.rotation_qvel_qacc`);
 4. the external force the body needs is m (a_com + g), from the centre of mass trajectory
@@ -38,6 +40,12 @@ What it fixes (reward.md §5):
    of a 10 s take about as much as of a 3 s take (tests/calibration/test_worst_stretch.py).
    Slip (a median), balance (already averaged over 0.5 s windows and support-weighted) and the
    peak force have no separate worst stretch.
+10. term scores combine by their geometric mean (`presets.base.combine_scores`): each axis of
+   its four terms, the reward of the three axes (so the reward is the geometric mean of all
+   twelve). One violated term lowers the reward by its ratio whatever the other eleven do; in
+   an arithmetic mean a fully violated term costs 1/12 and mild defects hide behind the
+   spread of the other terms (leave-one-source-out: 10 of 48 cells met with the mean and the
+   former constants, docs/validation.md).
 
 Clip values (what the JSON reports) and their parameters (fields of `V2Params`,
 `presets/v2_params.py`, where each has its unit and reason beside it):

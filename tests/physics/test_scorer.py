@@ -81,7 +81,12 @@ def test_v2_ranks_physical_above_broken():
     rows = score_clips(clips, preset="v2", dtype="float64")
     stand, lifted, sunk, noisy, jump = (r["reward"] for r in rows)
     assert stand > lifted and stand > sunk and stand > noisy
-    assert jump > 0.9  # ballistic flight needs no supporting force
+    # ballistic flight needs no supporting force; the synthetic landing's 8 BW peak lies beyond
+    # the calibrated peak force of real windows (q0.95 3.3 BW), its only low term
+    assert rows[4]["dynamic"]["residual_force"]["score"] > 0.9
+    low = [f"{a}/{t}" for a in ("kinematic", "contact", "dynamic") for t, v in rows[4][a].items()
+           if isinstance(v, dict) and v["score"] < 0.9]
+    assert low == ["dynamic/grf"] and rows[4]["dynamic"]["grf"]["value"] > 6.0
     assert rows[1]["contact"]["float"]["score"] < 0.75  # a third of the clip floats
     assert rows[2]["contact"]["penetration"]["value"] > 0.015  # 6 cm over a third
 
