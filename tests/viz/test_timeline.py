@@ -10,7 +10,7 @@ from physics_jax.api import score_clips
 from physics_jax.errors import MotionFormatError
 from physics_jax.synthetic import synthetic_clip
 from physics_jax.viz import timeline as tlm
-from physics_jax.viz.plots import drift_component
+from physics_jax.viz.plots import drift_component, worst_stretch
 
 
 def _lower_median(x, w=None):
@@ -54,6 +54,26 @@ def test_clip_values_are_reductions_of_the_frame_signals(analysed, scored):
             if abs(expected) > 1e-3:
                 nonzero.add(sub)
     assert nonzero == {k[1] for k in REDUCTIONS}  # every definition exercised with a real value
+
+
+WORST = {("contact", "penetration"): "penetration", ("contact", "float"): "floating",
+         ("dynamic", "residual_force"): "residual"}
+
+
+def test_worst_stretch_marked_on_the_timeline_is_the_scorers(analysed, scored):
+    """The report's shaded worst stretch (plots.worst_stretch over the frame signal) has the
+    value the scorer judges (detail `worst`), and lies where the defect is."""
+    _, timelines = analysed
+    seen = set()
+    for name, tl in timelines.items():
+        for (axis, sub), signal in WORST.items():
+            x = getattr(tl, signal)
+            at, value = worst_stretch(x, tl.fps)
+            assert value == pytest.approx(scored[name][axis][sub]["worst"], rel=1e-4, abs=1e-6)
+            if value > 1e-3:
+                seen.add(sub)
+                assert x[int(round(at * tl.fps))] > 0.25 * np.max(x), (name, sub)
+    assert seen == {k[1] for k in WORST}
 
 
 def test_slip_drift_is_the_weighted_mean_planted_velocity(analysed, scored):
