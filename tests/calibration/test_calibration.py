@@ -36,12 +36,12 @@ def test_weighted_quantile_and_equal_source_weights():
 def test_rule_floors_and_quantiles():
     rule = RULES[0]
     r = apply_rule(rule, np.zeros(50), np.ones(50) / 50)  # no spread: the floors hold
-    assert r["offset"] == 0 and r["scale"] == rule.floor and r["width"] == rule.floor / 2
+    assert r["offset"] == 0 and r["scale"] == rule.floor and r["width"] == rule.floor / 4
     x = np.linspace(0, 1, 1001)
     r = apply_rule(rule, x, np.ones_like(x) / x.size)
     assert r["offset"] == pytest.approx(0.95, abs=1e-3)  # q0.95
     assert r["scale"] == pytest.approx(0.45, abs=1e-3)  # q0.95 - q0.50
-    assert r["width"] == pytest.approx(0.225, abs=1e-3)  # half the scale
+    assert r["width"] == pytest.approx(0.1125, abs=1e-3)  # a quarter of the scale
 
 
 def test_calibrate_sets_every_rule_and_keeps_physical_constants():
