@@ -108,6 +108,9 @@ class RewardConfig:
     # frame rate the reward is told (None: the video's, sampling.fps); the published reward
     # assumed 30 fps for its 16 fps videos
     assume_fps: float | None = None
+    # options of perceptual rewards named in weights ({"video_hpsv3_local": {"path": ...}});
+    # see perceptual.components
+    perceptual: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass

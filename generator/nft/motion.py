@@ -45,12 +45,15 @@ def _sync(device: torch.device) -> None:
 
 
 class VideoMotionDecoder:
-    """VAE decode, then a `MotionSource` on the decoded videos."""
+    """VAE decode, then a `MotionSource` on the decoded videos; with `keep_videos` the batch
+    also carries the videos as uint8 (B, T, 3, H, W) and their fps, for perceptual rewards."""
 
-    def __init__(self, vae: WanVAE, source: MotionSource, fps: float) -> None:
+    def __init__(self, vae: WanVAE, source: MotionSource, fps: float,
+                 keep_videos: bool = False) -> None:
         self.vae = vae
         self.source = source
         self.fps = fps
+        self.keep_videos = keep_videos
         self.timings: dict[str, float] = {}
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
@@ -64,6 +67,9 @@ class VideoMotionDecoder:
         _sync(device)
         mid = time.perf_counter()
         motion = self.source(videos, self.fps)
+        if self.keep_videos:
+            motion.videos = (videos.clamp(0, 1) * 255).round().to(torch.uint8)
+            motion.video_fps = float(self.fps)
         _sync(device)
         self.timings = {"decode": mid - start, "pose": time.perf_counter() - mid}
         return motion

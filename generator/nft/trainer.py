@@ -161,6 +161,7 @@ class NFTTrainer:
                 clip_motion = motion(x0)
             for name, seconds in getattr(motion, "timings", {}).items():
                 timer.add(name, seconds)
+            clip_motion.prompts = list(prompts)
             clip_motion.valid = clip_motion.valid & finite.to(clip_motion.valid.device)
             for k, ok in enumerate(finite.tolist()):
                 if not ok:
@@ -322,7 +323,9 @@ class NFTTrainer:
                 prompts = [self.parts.eval_prompts[i % len(self.parts.eval_prompts)]
                            for i in batch]
                 x0 = self._sample(batch, prompts, EVAL_EPOCH_KEY, "eval", timer)
-                result = self.parts.registry(self.parts.motion(x0))
+                clip_motion = self.parts.motion(x0)
+                clip_motion.prompts = list(prompts)
+                result = self.parts.registry(clip_motion)
                 accumulate_rewards(result, sums, counts)
         return reduce_means(sums, counts, "eval/")
 
