@@ -74,3 +74,20 @@ def test_options_are_checked():
     fn = perceptual_functions({"video_align": 1.0}, {"video_align": {"path": "/nonexistent"}})
     out = RewardRegistry({"video_align": 1.0}, functions=fn)(batch())
     assert not out["valid"].any() and "/nonexistent" in out.errors["video_align"]
+
+
+def test_video_file_rows(tmp_path, monkeypatch):
+    import numpy as np
+
+    import generator.video_io as vio
+    from perceptual.video_files import parse_reward_spec, perceptual_rows
+
+    with pytest.raises(ValueError, match="NAME:PATH"):
+        parse_reward_spec("hpsv3")
+    tiny.write_videoalign_folder(tmp_path / "va")
+    frames = np.random.default_rng(0).integers(0, 256, (4, 56, 56, 3), dtype=np.uint8)
+    monkeypatch.setattr(vio, "read_mp4", lambda path: frames)
+    rows = perceptual_rows(["a.mp4"], ["a man runs"], [f"video_align:{tmp_path / 'va'}"],
+                           device="cpu")
+    assert set(rows[0]) == {"video_align", "video_align/VQ", "video_align/MQ",
+                            "video_align/TA", "video_align/frames"}
