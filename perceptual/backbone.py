@@ -42,10 +42,6 @@ class RewardBackbone(nn.Module):
         self.requires_grad_(False).eval()
 
     @property
-    def device(self) -> torch.device:
-        return self.rm_head_device
-
-    @property
     def rm_head_device(self) -> torch.device:
         return next(self.rm_head.parameters()).device
 
