@@ -125,14 +125,14 @@ def causal_forcing_video_phymotion_hpsv3() -> NFTConfig:
     "video_hpsv3_local": 1.0}`). HPSv3 scores every decoded frame against the clip's prompt and
     takes the mean of the top 30% of frames (docs/perceptual.md); its checkpoint folder is
     `checkpoints/HPSv3` (HPSv3.safetensors + Qwen2-VL-7B-Instruct's config and processor files),
-    override with `reward.perceptual={"video_hpsv3_local": {"path": ...}}`."""
+    override with `reward.options={"video_hpsv3_local": {"path": ...}}`."""
     base = causal_forcing_video_phymotion()
     return replace(
         base,
         name="causal_forcing_video_phymotion_hpsv3",
         reward=replace(base.reward,
                        weights={"phymotion_score": 1.0, "video_hpsv3_local": 1.0},
-                       perceptual={"video_hpsv3_local": {"path": "checkpoints/HPSv3"}}),
+                       options={"video_hpsv3_local": {"path": "checkpoints/HPSv3"}}),
         run=replace(base.run, output_dir="runs/causal_forcing_video_phymotion_hpsv3"),
     )
 
@@ -148,7 +148,7 @@ def causal_forcing_video_phymotion_videoalign() -> NFTConfig:
         base,
         name="causal_forcing_video_phymotion_videoalign",
         reward=replace(base.reward, weights={"phymotion_score": 1.0, "video_align": 1.0},
-                       perceptual={"video_align": {"path": "checkpoints/VideoReward",
+                       options={"video_align": {"path": "checkpoints/VideoReward",
                                                    "heads": ["MQ"], "grayscale": True}}),
         run=replace(base.run, output_dir="runs/causal_forcing_video_phymotion_videoalign"),
     )

@@ -1,34 +1,53 @@
-"""The perceptual rewards as reward-registry components (`bridge.registry`): `video_hpsv3_local`
-(HPSv3) and `video_align` (VideoAlign), called on a `MotionBatch` that carries the decoded videos
-(`videos`, (B, F, 3, H, W) uint8 or [0, 1] float), their `prompts` and `video_fps`.
+"""The perceptual rewards as reward-registry components (`bridge.registry`): importing this
+module registers `video_hpsv3_local` (HPSv3) and `video_align` (VideoAlign) with
+`register_reward`. They read the decoded videos, prompts and video frame rate from the batch's
+`RewardContext` (`uses_context`), never from the `MotionBatch`.
 
-Options per component (`reward.perceptual[name]` of a training config): `path` (the checkpoint
+Options per component (a training config's `reward.options[name]`): `path` (the checkpoint
 folder, required), `device` (default: the videos' device), `dtype` (default bfloat16 on CUDA,
-float32 on CPU), then the scorer's options (`HPSv3Options`, `VideoAlignOptions`, and `step` for
-VideoAlign). A clip the component cannot score (no video or prompt in the batch, non-finite
-pixels, too few frames) is invalid with a reason; the rest of the batch is scored.
+float32 on CPU), then the scorer's options (`HPSv3Options`; `VideoAlignOptions` and `step`). A
+clip the component cannot score (no video or prompt in the context, non-finite pixels, too few
+frames, an empty prompt) is invalid with a reason; the rest of the batch is scored. The model is
+loaded on the first call.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
-from bridge.registry import MotionBatch
+from bridge.registry import MotionBatch, RewardContext, register_reward
+from perceptual import PERCEPTUAL_REWARDS
 from perceptual.frames import video_problems
 
-PERCEPTUAL_REWARDS = ("video_hpsv3_local", "video_align")
+__all__ = ["PERCEPTUAL_REWARDS", "VideoRewardFn", "load_scorer"]
+
 DTYPES = {"bfloat16": torch.bfloat16, "float32": torch.float32, "float16": torch.float16}
+NO_VIDEO = "no decoded video or prompt for the clip (the motion source keeps none)"
 
 
-def _load(name: str, options: dict, device: torch.device):
+def scorer_options(name: str) -> set[str]:
+    """The scorer options `name` takes besides path, device and dtype."""
+    if name == "video_hpsv3_local":
+        from perceptual.hpsv3 import HPSv3Options
+
+        return {f.name for f in dataclasses.fields(HPSv3Options)}
+    from perceptual.videoalign import VideoAlignOptions
+
+    return {f.name for f in dataclasses.fields(VideoAlignOptions)} | {"step"}
+
+
+def load_scorer(name: str, options: dict[str, Any], device: torch.device | str):
+    """The scorer of `name` from `options` (`path` and the rest); CheckpointError names the
+    folder and keys."""
     opts = dict(options)
     path = opts.pop("path")
     dev = torch.device(opts.pop("device", None) or device)
-    dtype = DTYPES[opts.pop("dtype", "bfloat16" if dev.type == "cuda" else "float32")]
+    dtype = DTYPES[opts.pop("dtype", None) or ("bfloat16" if dev.type == "cuda" else "float32")]
     if name == "video_hpsv3_local":
         from perceptual.hpsv3 import HPSv3Scorer
 
@@ -41,11 +60,20 @@ def _load(name: str, options: dict, device: torch.device):
 class VideoRewardFn:
     """A perceptual reward as a registry component; the model is loaded on the first call."""
 
-    def __init__(self, name: str, options: Mapping[str, Any]):
+    uses_context = True
+
+    def __init__(self, name: str, options: dict[str, Any]):
         if name not in PERCEPTUAL_REWARDS:
             raise KeyError(f"unknown perceptual reward {name!r}; known: {PERCEPTUAL_REWARDS}")
-        if not options or not options.get("path"):
-            raise ValueError(f"reward.perceptual[{name!r}] needs 'path', the checkpoint folder")
+        if not options.get("path"):
+            raise ValueError(f"reward {name!r} needs the option 'path', its checkpoint folder")
+        unknown = sorted(set(options) - {"path", "device", "dtype"} - scorer_options(name))
+        if unknown:
+            raise ValueError(f"reward {name!r}: unknown options {unknown}; known: path, device, "
+                             f"dtype, {', '.join(sorted(scorer_options(name)))}")
+        if options.get("dtype") not in (None, *DTYPES):
+            raise ValueError(f"reward {name!r}: dtype {options['dtype']!r}, expected one of "
+                             f"{sorted(DTYPES)}")
         self.name, self.options = name, dict(options)
         self.scorer = None
         self._lock = threading.Lock()
@@ -54,34 +82,31 @@ class VideoRewardFn:
         """The scorer, loaded once (CheckpointError names the folder and keys)."""
         with self._lock:
             if self.scorer is None:
-                self.scorer = _load(self.name, self.options, device)
+                self.scorer = load_scorer(self.name, self.options, device)
         return self.scorer
 
-    def __call__(self, batch: MotionBatch) -> dict[str, Any]:
-        b, device = batch.size, batch.device
-        videos, prompts = getattr(batch, "videos", None), getattr(batch, "prompts", None)
+    def score(self, videos: torch.Tensor | None, prompts: Sequence[str] | None,
+              video_fps: float | None, b: int, device) -> dict[str, Any]:
+        """`reward`, `valid`, `reasons` and the scorer's keys for B clips of videos
+        (B, F, 3, H, W) with their prompts; clips without a video or prompt are invalid."""
+        out: dict[str, Any] = {"reward": torch.zeros(b, device=device),
+                               "valid": torch.zeros(b, dtype=torch.bool, device=device)}
         if videos is None or prompts is None:
-            why = "no decoded video and prompt in the batch (the motion source keeps none)"
-            return {"reward": torch.zeros(b, device=device),
-                    "valid": torch.zeros(b, dtype=torch.bool, device=device), "reasons": [why] * b}
+            out["reasons"] = [NO_VIDEO] * b
+            return out
         if videos.ndim != 5 or videos.shape[0] != b or videos.shape[2] != 3 or len(prompts) != b:
             raise ValueError(f"videos {tuple(videos.shape)} and {len(prompts)} prompts do not "
                              f"match a batch of {b} clips as (B, F, 3, H, W)")
-        reasons = video_problems(videos)
-        reasons = [r or ("" if isinstance(p, str) and p else "prompt: empty")
-                   for r, p in zip(reasons, prompts, strict=True)]
+        reasons = [r or ("" if isinstance(p, str) and p.strip() else "prompt: empty")
+                   for r, p in zip(video_problems(videos), prompts, strict=True)]
+        out["reasons"] = reasons
         rows = [i for i, r in enumerate(reasons) if not r]
-        out: dict[str, Any] = {"reward": torch.zeros(b, device=device),
-                               "valid": torch.zeros(b, dtype=torch.bool, device=device),
-                               "reasons": reasons}
         if not rows:
             return out
         scorer = self.scorer_for(videos.device)
-        sub = videos[rows]
-        texts = [prompts[i] for i in rows]
+        sub, texts = videos[rows], [prompts[i] for i in rows]
         if self.name == "video_align":
-            fps = getattr(batch, "video_fps", None) or 16.0
-            scored = scorer(sub, texts, fps)
+            scored = scorer(sub, texts, video_fps or 16.0)
         else:
             scored = scorer(sub, texts)
         index = torch.tensor(rows, device=device)
@@ -92,13 +117,20 @@ class VideoRewardFn:
         out["valid"][index] = True
         return out
 
+    def __call__(self, batch: MotionBatch, context: RewardContext | None = None
+                 ) -> dict[str, Any]:
+        context = context or RewardContext()
+        return self.score(context.videos, context.prompts, context.video_fps, batch.size,
+                          batch.device)
 
-def perceptual_functions(weights: Mapping[str, float], options: Mapping[str, Mapping]
-                         ) -> dict[str, VideoRewardFn]:
-    """Components for the perceptual rewards named in `weights`, built from `options[name]`;
-    options for a reward that is not weighted are an error (likely a typo)."""
-    unused = sorted(set(options) - set(weights))
-    if unused:
-        raise ValueError(f"reward.perceptual has options for {unused}, not in reward.weights")
-    return {name: VideoRewardFn(name, options.get(name, {}))
-            for name in weights if name in PERCEPTUAL_REWARDS}
+
+@register_reward("video_hpsv3_local")
+def _hpsv3(**options) -> VideoRewardFn:
+    """HPSv3 on every frame, mean of the top 30% (options: path, device, dtype, HPSv3Options)."""
+    return VideoRewardFn("video_hpsv3_local", options)
+
+
+@register_reward("video_align")
+def _video_align(**options) -> VideoRewardFn:
+    """VideoAlign's normalised heads (options: path, device, dtype, step, VideoAlignOptions)."""
+    return VideoRewardFn("video_align", options)
