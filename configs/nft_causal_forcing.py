@@ -117,3 +117,38 @@ def tiny_cpu_toy() -> NFTConfig:
 def tiny_cpu_toy_published() -> NFTConfig:
     """The CPU toy task with the published behaviour switched on (see `_published_behaviour`)."""
     return _published_behaviour(tiny_cpu_toy(), "tiny_cpu_toy_published")
+
+
+def causal_forcing_video_phymotion_hpsv3() -> NFTConfig:
+    """The published recipe's balanced mix: avg = 1.0 x phymotion_score + 1.0 x
+    video_hpsv3_local (PhyMotion README: `config.reward_fn = {"phymotion_score": 1.0,
+    "video_hpsv3_local": 1.0}`). HPSv3 scores every decoded frame against the clip's prompt and
+    takes the mean of the top 30% of frames (docs/perceptual.md); its checkpoint folder is
+    `checkpoints/HPSv3` (HPSv3.safetensors + Qwen2-VL-7B-Instruct's config and processor files),
+    override with `reward.options={"video_hpsv3_local": {"path": ...}}`."""
+    base = causal_forcing_video_phymotion()
+    return replace(
+        base,
+        name="causal_forcing_video_phymotion_hpsv3",
+        reward=replace(base.reward,
+                       weights={"phymotion_score": 1.0, "video_hpsv3_local": 1.0},
+                       options={"video_hpsv3_local": {"path": "checkpoints/HPSv3"}}),
+        run=replace(base.run, output_dir="runs/causal_forcing_video_phymotion_hpsv3"),
+    )
+
+
+def causal_forcing_video_phymotion_videoalign() -> NFTConfig:
+    """Physics plus VideoAlign's motion-quality head: avg = 1.0 x phymotion_score + 1.0 x
+    video_align (head MQ on grayscale frames, as PhyMotion's `videoalign_mq_score`; normalised
+    with the checkpoint's inference_config). Checkpoint folder `checkpoints/VideoReward`
+    (model_config.json, checkpoint-<step>/model.pth + Qwen2-VL-2B-Instruct's config and processor
+    files); `heads` may name any of VQ, MQ, TA (their mean is the reward)."""
+    base = causal_forcing_video_phymotion()
+    return replace(
+        base,
+        name="causal_forcing_video_phymotion_videoalign",
+        reward=replace(base.reward, weights={"phymotion_score": 1.0, "video_align": 1.0},
+                       options={"video_align": {"path": "checkpoints/VideoReward",
+                                                   "heads": ["MQ"], "grayscale": True}}),
+        run=replace(base.run, output_dir="runs/causal_forcing_video_phymotion_videoalign"),
+    )

@@ -5,7 +5,13 @@ import pytest
 import torch
 
 import bridge.reward  # noqa: F401  (registers the physics rewards)
-from bridge.registry import MotionBatch, RewardRegistry, available_rewards
+from bridge.registry import (
+    MotionBatch,
+    RewardContext,
+    RewardRegistry,
+    available_rewards,
+    register_reward,
+)
 
 
 def _batch(b: int = 4, t: int = 8) -> MotionBatch:
@@ -82,3 +88,34 @@ def test_physics_component_scores_real_clips():
     assert out["valid"].tolist() == [True, False]
     assert 0.3 < float(out["avg"][0]) <= 1.0 and float(out["avg"][1]) == 0.0
     assert {"phymotion_score/contact", "phymotion_score/dynamic"} <= set(out)
+
+
+def test_options_reach_the_factory_and_context_only_components_that_read_it():
+    seen = {}
+
+    @register_reward("test_scaled")
+    def _scaled(scale: float = 1.0):
+        def fn(batch, context):
+            seen["context"] = context
+            return {"reward": torch.full((batch.size,), scale)}
+
+        fn.uses_context = True
+        return fn
+
+    plain = _const([0.1, 0.2, 0.3, 0.4])
+    reg = RewardRegistry({"test_scaled": 1.0, "a": 1.0}, {"a": plain},
+                         options={"test_scaled": {"scale": 3.0}})
+    assert reg.uses_context
+    context = RewardContext(prompts=["p"] * 4, video_fps=16.0)
+    out = reg(_batch(), context)
+    assert seen["context"] is context
+    assert out["test_scaled"].tolist() == [3.0] * 4
+    assert reg.submit(_batch()).result()["avg"].tolist() == pytest.approx([3.1, 3.2, 3.3, 3.4])
+    assert seen["context"] == RewardContext()  # none given: an empty one
+    assert not RewardRegistry({"a": 1.0}, {"a": plain}).uses_context
+    with pytest.raises(ValueError, match="does not take the options"):
+        RewardRegistry({"test_scaled": 1.0}, options={"test_scaled": {"gain": 2.0}})
+    with pytest.raises(ValueError, match="not in the reward weights"):
+        RewardRegistry({"a": 1.0}, {"a": plain}, options={"test_scaled": {}})
+    with pytest.raises(ValueError, match="given as functions"):
+        RewardRegistry({"a": 1.0}, {"a": plain}, options={"a": {}})

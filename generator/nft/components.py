@@ -104,18 +104,21 @@ def build_components(config: NFTConfig, device: torch.device) -> Components:
         if r.motion_source == "pose":
             vae_dtype = dtype if device.type == "cuda" else torch.float32
             vae = WanVAE.from_wan_folder(m.wan_dir, device, vae_dtype)
+    import bridge.reward  # noqa: F401  (registers the physics rewards named in configs)
+    from perceptual import PERCEPTUAL_REWARDS
+
+    if set(r.weights) & set(PERCEPTUAL_REWARDS):
+        import perceptual.components  # noqa: F401  (registers them; loads no model yet)
+    registry = RewardRegistry(r.weights, max_workers=r.max_workers, options=r.options)
     if r.motion_source == "toy":
         t = config.toy
         motion: LatentMotionDecoder = ToyMotionDecoder(t.motion_frames, t.fps, t.gain, t.seed)
     else:
         assert vae is not None
         motion = VideoMotionDecoder(vae, make_pose_motion_source(r.pose_backend, r.pose_options),
-                                    s.fps)
+                                    s.fps, keep_videos=registry.uses_context)
     if r.assume_fps is not None:
         motion = AssumedFpsDecoder(motion, r.assume_fps)
-    import bridge.reward  # noqa: F401  (registers the physics rewards named in configs)
-
-    registry = RewardRegistry(r.weights, max_workers=r.max_workers)
     if r.motion_source == "toy" and s.prompt_file is None:
         train_prompts, eval_prompts = list(TOY_PROMPTS), list(TOY_EVAL_PROMPTS)
     else:

@@ -108,6 +108,9 @@ class RewardConfig:
     # frame rate the reward is told (None: the video's, sampling.fps); the published reward
     # assumed 30 fps for its 16 fps videos
     assume_fps: float | None = None
+    # keyword options of registered rewards named in weights, {name: {option: value}}; e.g.
+    # {"video_hpsv3_local": {"path": "checkpoints/HPSv3"}} (see perceptual.components)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -201,6 +204,9 @@ class NFTConfig:
             raise ValueError("sampling.denoising_steps must be non-empty, got ()")
         if self.training.train_timesteps is not None and not self.training.train_timesteps:
             raise ValueError("training.train_timesteps must be None or non-empty, got ()")
+        stray = sorted(set(self.reward.options) - set(self.reward.weights))
+        if stray:
+            raise ValueError(f"reward.options names {stray}, which are not in reward.weights")
         fps = self.reward.assume_fps
         if fps is not None and not fps > 0:
             raise ValueError(f"reward.assume_fps must be None or > 0, got {fps}")

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from bridge.registry import RewardContext
 from generator.distributed import RankInfo
 from generator.nft import dist
 from generator.nft.advantages import Advantages, compute_advantages
@@ -142,6 +143,13 @@ class NFTTrainer:
             latents = self.sampler.rollout(noise, context, generator=gens)
         return latents.float()
 
+    def _reward_context(self, prompts: list[str]) -> RewardContext:
+        """The clips' prompts, and the decoded videos when the motion decoder keeps them (for
+        rewards that read them, e.g. the perceptual ones), beside the batch."""
+        return RewardContext(prompts=list(prompts),
+                             videos=getattr(self.parts.motion, "last_videos", None),
+                             video_fps=float(self.config.sampling.fps))
+
     # ----------------------------------------------------------------------------- rollout
     def rollout(self, plan: EpochPlan, timer: PhaseTimer) -> Rollouts:
         """Generate and score this rank's clips of the epoch (rewards overlap the next batch)."""
@@ -166,7 +174,7 @@ class NFTTrainer:
                 if not ok:
                     clip_motion.reasons[k] = "non-finite latents"
             stamp = {"submit": time.perf_counter()}
-            future = registry.submit(clip_motion)
+            future = registry.submit(clip_motion, self._reward_context(prompts))
             future.add_done_callback(lambda _f, s=stamp: s.__setitem__("done", time.perf_counter()))
             pending.append((future, stamp))
             latents.append(x0)
@@ -322,7 +330,8 @@ class NFTTrainer:
                 prompts = [self.parts.eval_prompts[i % len(self.parts.eval_prompts)]
                            for i in batch]
                 x0 = self._sample(batch, prompts, EVAL_EPOCH_KEY, "eval", timer)
-                result = self.parts.registry(self.parts.motion(x0))
+                clip_motion = self.parts.motion(x0)
+                result = self.parts.registry(clip_motion, self._reward_context(prompts))
                 accumulate_rewards(result, sums, counts)
         return reduce_means(sums, counts, "eval/")
 
