@@ -21,7 +21,7 @@ import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ from generator.noise import draw_noise
 from generator.prediction import predict_x0
 from generator.sampler import CausalSampler, SamplerConfig
 from generator.schedule import add_noise
+from physics_jax.motion.amount import motion_amount
 
 log = logging.getLogger("generator.nft")
 Hook = Callable[[str, dict[str, int]], None]
@@ -66,6 +67,7 @@ class Rollouts:
     prompt_index: list[int]
     rewards: dict[str, torch.Tensor]  # (n,) CPU tensors, keys as the registry gives them
     reasons: list[str]
+    motion: dict[str, torch.Tensor] = field(default_factory=dict)  # (n,) motion amounts
 
 
 class NFTTrainer:
@@ -156,6 +158,7 @@ class NFTTrainer:
         registry, motion = self.parts.registry, self.parts.motion
         pending: list[tuple[Any, dict[str, float]]] = []
         latents, indices = [], []
+        moved: dict[str, list[torch.Tensor]] = defaultdict(list)
         last_done = [0.0]
         for j in range(plan.batches_per_rank):
             self._hook("rollout_batch", epoch=plan.epoch, batch=j)
@@ -170,6 +173,10 @@ class NFTTrainer:
             for name, seconds in getattr(motion, "timings", {}).items():
                 timer.add(name, seconds)
             clip_motion.valid = clip_motion.valid & finite.to(clip_motion.valid.device)
+            for key, value in zip(("joint_speed", "root_speed"), motion_amount(clip_motion),
+                                  strict=True):
+                moved[key].append(value.detach().float().cpu())
+            moved["valid"].append(clip_motion.valid.detach().cpu())
             for k, ok in enumerate(finite.tolist()):
                 if not ok:
                     clip_motion.reasons[k] = "non-finite latents"
@@ -192,7 +199,9 @@ class NFTTrainer:
             reasons.extend(result.reasons)
         merged = {k: torch.cat(v) for k, v in rewards.items() if len(v) == len(results)}
         prompt_index = [plan.prompt_index(i) for i in indices]
-        return Rollouts(indices, torch.cat(latents), prompt_index, merged, reasons)
+        motion_amounts = {k: torch.cat(v) for k, v in moved.items()}
+        return Rollouts(indices, torch.cat(latents), prompt_index, merged, reasons,
+                        motion_amounts)
 
     # ----------------------------------------------------------------------------- advantages
     def advantages(self, plan: EpochPlan, rollouts: Rollouts) -> tuple[Advantages, Advantages]:
@@ -363,6 +372,10 @@ class NFTTrainer:
         counts: dict[str, float] = defaultdict(float)
         accumulate_rewards(rollouts.rewards, sums, counts)
         out = reduce_means(sums, counts, "reward/")
+        if rollouts.motion:  # how much the rollouts move: a collapse toward stillness shows
+            sums, counts = defaultdict(float), defaultdict(float)
+            accumulate_rewards(rollouts.motion, sums, counts)
+            out.update(reduce_means(sums, counts, "motion/"))
         reasons = Counter(r for r in rollouts.reasons if r)
         merged: Counter = Counter()
         for part in dist.all_gather_objects(dict(reasons)):

@@ -207,6 +207,7 @@ def test_non_finite_rewards_are_dropped_in_an_epoch(tmp_path: Path):
     metrics = trainer.run_epoch(0)
     assert metrics["reward/used_fraction"] == pytest.approx(10 / 16)
     assert all(v == v for k, v in metrics.items() if k.startswith(("loss/", "train/")))
+    assert metrics["motion/valid"] == 1.0 and metrics["motion/root_speed"] >= 0.0
     params = trainer.policy.trained
     assert all(torch.isfinite(p).all() for p in params.values())
     assert any(not torch.equal(before[k], p) for k, p in params.items())
