@@ -157,7 +157,9 @@ def test_toy_profiles_run_and_differ_where_documented(tmp_path: Path,
 @pytest.mark.parametrize("block", [1, 2])
 def test_one_block_size_drives_the_sampler_and_the_training_mask(
         block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    run = _one_epoch("tiny_cpu_toy", tmp_path, monkeypatch, f"sampling.num_frame_per_block={block}")
+    # 13 video frames: 4 latent frames, whole blocks of 1 and of 2
+    run = _one_epoch("tiny_cpu_toy", tmp_path, monkeypatch, f"sampling.num_frame_per_block={block}",
+                     "sampling.num_frames=13")
     trainer = run["trainer"]
     assert run["masks"] == {block}
     assert trainer.sampler_config.num_frame_per_block == block
