@@ -9,11 +9,12 @@ import torch
 from peft import PeftModel
 
 from bridge.registry import RewardRegistry
+from bridge.stillness import StillnessGate
 from generator.checkpoint import load_generator_checkpoint
 from generator.config import CausalWanConfig
 from generator.lora import add_lora
 from generator.model import CausalWanModel
-from generator.nft.config import NFTConfig
+from generator.nft.config import NFTConfig, StillnessConfig
 from generator.nft.motion import (
     AssumedFpsDecoder,
     LatentMotionDecoder,
@@ -84,6 +85,14 @@ def build_generator(config: NFTConfig, device: torch.device, dtype: torch.dtype)
     return add_lora(model, rank=m.lora_rank, alpha=m.lora_alpha)
 
 
+def stillness_gate(config: StillnessConfig) -> StillnessGate | None:
+    """The registry's stillness gate of `reward.stillness`, None when it is off."""
+    if not config.enabled:
+        return None
+    return StillnessGate(config.min_joint_speed, config.window_seconds, config.smooth_seconds,
+                         tuple(config.still_prompt_words), config.still_prompt_scale)
+
+
 def build_components(config: NFTConfig, device: torch.device) -> Components:
     """Assemble the parts named by `config` on `device`."""
     m, s, r = config.model, config.sampling, config.reward
@@ -109,7 +118,8 @@ def build_components(config: NFTConfig, device: torch.device) -> Components:
 
     if set(r.weights) & set(PERCEPTUAL_REWARDS):
         import perceptual.components  # noqa: F401  (registers them; loads no model yet)
-    registry = RewardRegistry(r.weights, max_workers=r.max_workers, options=r.options)
+    registry = RewardRegistry(r.weights, max_workers=r.max_workers, options=r.options,
+                              gate=stillness_gate(r.stillness))
     if r.motion_source == "toy":
         t = config.toy
         motion: LatentMotionDecoder = ToyMotionDecoder(t.motion_frames, t.fps, t.gain, t.seed)
