@@ -66,3 +66,12 @@ class StillnessGate:
         presence = motion_presence(batch, threshold, self.window_seconds, self.smooth_seconds)
         return {"presence": presence.to(torch.float32), "still_prompt": still.to(torch.float32),
                 "threshold": threshold.to(torch.float32)}
+
+
+def stillness_gate(config) -> StillnessGate | None:
+    """The gate of a `generator.nft.config.StillnessConfig` (`reward.stillness`), None when
+    it is off."""
+    if not config.enabled:
+        return None
+    return StillnessGate(config.min_joint_speed, config.window_seconds, config.smooth_seconds,
+                         tuple(config.still_prompt_words), config.still_prompt_scale)

@@ -171,7 +171,7 @@ def test_without_gate_avg_is_the_weighted_sum_and_a_failing_gate_is_reported():
 
 
 def test_training_configs_gate_and_the_published_one_does_not():
-    from generator.nft.components import stillness_gate
+    from bridge.stillness import stillness_gate
     from generator.nft.config import load_config
 
     for entry in ("causal_forcing_video_phymotion", "causal_forcing_video_phymotion_mix",

@@ -9,12 +9,12 @@ import torch
 from peft import PeftModel
 
 from bridge.registry import RewardRegistry
-from bridge.stillness import StillnessGate
+from bridge.stillness import stillness_gate
 from generator.checkpoint import load_generator_checkpoint
 from generator.config import CausalWanConfig
 from generator.lora import add_lora
 from generator.model import CausalWanModel
-from generator.nft.config import NFTConfig, StillnessConfig
+from generator.nft.config import NFTConfig
 from generator.nft.motion import (
     AssumedFpsDecoder,
     LatentMotionDecoder,
@@ -83,14 +83,6 @@ def build_generator(config: NFTConfig, device: torch.device, dtype: torch.dtype)
     model.enable_gradient_checkpointing(m.gradient_checkpointing)
     torch.manual_seed(m.init_seed + 1)
     return add_lora(model, rank=m.lora_rank, alpha=m.lora_alpha)
-
-
-def stillness_gate(config: StillnessConfig) -> StillnessGate | None:
-    """The registry's stillness gate of `reward.stillness`, None when it is off."""
-    if not config.enabled:
-        return None
-    return StillnessGate(config.min_joint_speed, config.window_seconds, config.smooth_seconds,
-                         tuple(config.still_prompt_words), config.still_prompt_scale)
 
 
 def build_components(config: NFTConfig, device: torch.device) -> Components:
