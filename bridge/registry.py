@@ -12,6 +12,11 @@ and the other components go on.
 What a reward needs besides the motion (the decoded videos, the prompts, the videos' frame rate)
 travels beside the batch as a `RewardContext`, not in the `MotionBatch`: a component that sets
 `uses_context = True` is called `fn(batch, context)`, the others `fn(batch)`.
+
+An optional `gate` (`bridge.stillness.StillnessGate`) multiplies the combined reward by each
+clip's motion presence in [0, 1], so that a clip that stops moving loses its reward; its
+outputs are kept as `stillness/<key>` (e.g. `stillness/presence`) and `avg_ungated` is the
+weighted sum before it (docs/training.md, "Stillness").
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ log = logging.getLogger(__name__)
 
 RewardFn = Callable[..., dict[str, Any]]
 """fn(batch) -> {"reward", "valid", ...}; fn(batch, context) when fn.uses_context is True."""
+Gate = Callable[[MotionBatch, "list[str] | None"], dict[str, torch.Tensor]]
+"""gate(batch, prompts) -> {"presence": (B,) in [0, 1], ...}: the factor on `avg`."""
+GATE_NAME = "stillness"
 
 
 @dataclass
@@ -102,7 +110,8 @@ class RewardRegistry:
 
     def __init__(self, weights: Mapping[str, float],
                  functions: Mapping[str, RewardFn] | None = None, max_workers: int = 1,
-                 options: Mapping[str, Mapping[str, Any]] | None = None):
+                 options: Mapping[str, Mapping[str, Any]] | None = None,
+                 gate: Gate | None = None):
         if not weights:
             raise ValueError("reward weights are empty: give at least one {name: weight}")
         functions = dict(functions or {})
@@ -127,6 +136,9 @@ class RewardRegistry:
                                "(a component registers when its module is imported)")
             self.weights[name] = float(w)
             self.functions[name] = fn
+        if gate is not None and GATE_NAME in self.functions:
+            raise ValueError(f"a reward component is named {GATE_NAME!r}, as the gate's outputs")
+        self.gate = gate
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rewards")
 
     @property
@@ -169,18 +181,44 @@ class RewardRegistry:
                     out[f"{name}/{key}"] = value
             valid &= ok
             avg = avg + self.weights[name] * reward
+        if self.gate is not None:
+            avg, valid = self._apply_gate(batch, context, avg, valid, out, errors)
         out["avg"] = torch.where(valid, avg, torch.zeros_like(avg))
         out["valid"] = valid
         out.errors = errors
         out.reasons = self._reasons(batch, out, errors, why)
         return out
 
+    def _apply_gate(self, batch: MotionBatch, context: RewardContext, avg: torch.Tensor,
+                    valid: torch.Tensor, out: RewardResult, errors: dict[str, str]
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """avg x presence and the validity (a failing gate makes every clip invalid); adds
+        `avg_ungated` and the gate's `stillness/<key>` outputs to `out`."""
+        b, device = batch.size, avg.device
+        out["avg_ungated"] = torch.where(valid, avg, torch.zeros_like(avg))
+        try:
+            gated = self.gate(batch, context.prompts)
+            presence = gated["presence"].to(device=device, dtype=torch.float32).reshape(b)
+            ok = torch.isfinite(presence)
+        except Exception as exc:  # reported like a failing component
+            log.warning("stillness gate failed on a batch of %d: %s", b, exc)
+            errors[GATE_NAME] = f"{type(exc).__name__}: {exc}"
+            gated, presence = {}, torch.zeros(b, device=device)
+            ok = torch.zeros(b, dtype=torch.bool, device=device)
+        for key, value in gated.items():
+            if torch.is_tensor(value) and value.shape == (b,):
+                out[f"{GATE_NAME}/{key}"] = value.to(device=device, dtype=torch.float32)
+        out[f"{GATE_NAME}/valid"] = ok
+        presence = torch.where(ok, presence, torch.zeros_like(presence))
+        return avg * presence, valid & ok
+
     def _reasons(self, batch: MotionBatch, out: dict, errors: dict[str, str],
                  why: dict[str, list[str]]) -> list[str]:
         """Why each clip is invalid: the upstream reason, then each failing component (its
         error, else the reason it gave for the clip)."""
         valid = out["valid"].tolist()
-        flags = {n: out[f"{n}/valid"].tolist() for n in self.functions}
+        names = [*self.functions, *([GATE_NAME] if self.gate is not None else [])]
+        flags = {n: out[f"{n}/valid"].tolist() for n in names}
         reasons = []
         for i in range(batch.size):
             if valid[i]:
@@ -188,7 +226,7 @@ class RewardRegistry:
                 continue
             parts = [batch.reasons[i]] if batch.reasons[i] else []
             parts += [f"{n}: {errors.get(n) or (why[n][i] if n in why else '') or 'invalid'}"
-                      for n in self.functions if not flags[n][i]]
+                      for n in names if not flags[n][i]]
             reasons.append("; ".join(parts) or "invalid input")
         return reasons
 

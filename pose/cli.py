@@ -37,8 +37,10 @@ def register(subparsers) -> None:
                         "folder: video_hpsv3_local:PATH (HPSv3) or video_align:PATH "
                         "(VideoAlign); repeatable (docs/perceptual.md)")
     p.add_argument("--prompt", dest="prompts", action="append", default=[],
-                   help="the videos' text prompt for --reward: once for every video, or once "
-                        "per video in order (default: each file's name, '_' and '-' as spaces)")
+                   help="the videos' text prompt, for --reward and the training reward's "
+                        "stillness gate: once for every video, or once per video in order "
+                        "(default for --reward: each file's name, '_' and '-' as spaces; for "
+                        "the gate: none)")
     p.set_defaults(func=_cmd_score_video)
 
 
@@ -107,8 +109,6 @@ def _load_perceptual(args):
     """(rewards, prompts, torch device) for --reward, or None; ValueError / CheckpointError /
     ImportError with a message for the `error:` line."""
     if not args.rewards:
-        if args.prompts:
-            raise ValueError("--prompt: only used with --reward")
         return None
     import torch
 
@@ -130,6 +130,7 @@ def _cmd_score_video(args) -> int:
     if args.json_path:
         check_file(args.json_path, "--json")
     try:
+        gate_prompts = _prompts_for(args.videos, args.prompts) if args.prompts else None
         perceptual = _load_perceptual(args)  # a bad checkpoint folder stops before pose work
     except (ValueError, ImportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -148,7 +149,7 @@ def _cmd_score_video(args) -> int:
     try:
         scores = score_videos(args.videos, preset=args.preset, backend=args.backend,
                               max_frames=args.max_frames, max_side=args.max_side,
-                              device=args.device, progress=progress)
+                              device=args.device, progress=progress, prompts=gate_prompts)
     except PoseBackendUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

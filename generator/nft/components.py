@@ -9,6 +9,7 @@ import torch
 from peft import PeftModel
 
 from bridge.registry import RewardRegistry
+from bridge.stillness import stillness_gate
 from generator.checkpoint import load_generator_checkpoint
 from generator.config import CausalWanConfig
 from generator.lora import add_lora
@@ -109,7 +110,8 @@ def build_components(config: NFTConfig, device: torch.device) -> Components:
 
     if set(r.weights) & set(PERCEPTUAL_REWARDS):
         import perceptual.components  # noqa: F401  (registers them; loads no model yet)
-    registry = RewardRegistry(r.weights, max_workers=r.max_workers, options=r.options)
+    registry = RewardRegistry(r.weights, max_workers=r.max_workers, options=r.options,
+                              gate=stillness_gate(r.stillness))
     if r.motion_source == "toy":
         t = config.toy
         motion: LatentMotionDecoder = ToyMotionDecoder(t.motion_frames, t.fps, t.gain, t.seed)

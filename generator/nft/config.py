@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from physics_jax.motion.presence import STILL_PROMPT_WORDS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -97,6 +99,22 @@ class TrainingConfig:
 
 
 @dataclass
+class StillnessConfig:
+    """The stillness gate on the combined reward (`bridge.stillness`, docs/training.md,
+    "Stillness"): avg x motion presence, so that a rollout that stops moving loses its reward.
+    Presence per clip: mean over windows of `window_seconds` of min(1, mean joint angular speed
+    / `min_joint_speed`) on poses smoothed over `smooth_seconds`; prompts containing one of
+    `still_prompt_words` get the threshold x `still_prompt_scale` (0: no gate for them)."""
+
+    enabled: bool = False
+    min_joint_speed: float = 0.05  # rad/s: at and above it a window counts fully
+    window_seconds: float = 1.0
+    smooth_seconds: float = 0.2
+    still_prompt_words: tuple[str, ...] = STILL_PROMPT_WORDS
+    still_prompt_scale: float = 0.0
+
+
+@dataclass
 class RewardConfig:
     """Reward components and how generated latents become motion."""
 
@@ -111,6 +129,7 @@ class RewardConfig:
     # keyword options of registered rewards named in weights, {name: {option: value}}; e.g.
     # {"video_hpsv3_local": {"path": "checkpoints/HPSv3"}} (see perceptual.components)
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stillness: StillnessConfig = field(default_factory=StillnessConfig)
 
 
 @dataclass
@@ -207,6 +226,14 @@ class NFTConfig:
         stray = sorted(set(self.reward.options) - set(self.reward.weights))
         if stray:
             raise ValueError(f"reward.options names {stray}, which are not in reward.weights")
+        still = self.reward.stillness
+        for key in ("min_joint_speed", "smooth_seconds", "still_prompt_scale"):
+            if not getattr(still, key) >= 0:
+                raise ValueError(f"reward.stillness.{key} must be >= 0, got "
+                                 f"{getattr(still, key)}")
+        if not still.window_seconds > 0:
+            raise ValueError(f"reward.stillness.window_seconds must be > 0, got "
+                             f"{still.window_seconds}")
         fps = self.reward.assume_fps
         if fps is not None and not fps > 0:
             raise ValueError(f"reward.assume_fps must be None or > 0, got {fps}")
