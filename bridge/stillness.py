@@ -27,6 +27,18 @@ from physics_jax.motion.presence import (
 )
 
 
+def check_settings(settings, prefix: str) -> None:
+    """ValueError naming `prefix + field` unless `settings` (a `StillnessGate` or a
+    `generator.nft.config.StillnessConfig`) has min_joint_speed, smooth_seconds and
+    still_prompt_scale >= 0 and window_seconds > 0."""
+    for name in ("min_joint_speed", "smooth_seconds", "still_prompt_scale"):
+        value = getattr(settings, name)
+        if not value >= 0:
+            raise ValueError(f"{prefix}{name} must be >= 0, got {value!r}")
+    if not settings.window_seconds > 0:
+        raise ValueError(f"{prefix}window_seconds must be > 0, got {settings.window_seconds!r}")
+
+
 @dataclass(frozen=True)
 class StillnessGate:
     """Motion presence per clip (see the module docstring). `min_joint_speed` rad/s,
@@ -40,12 +52,7 @@ class StillnessGate:
     still_prompt_scale: float = 0.0
 
     def __post_init__(self):
-        for name in ("min_joint_speed", "smooth_seconds", "still_prompt_scale"):
-            value = getattr(self, name)
-            if not value >= 0:
-                raise ValueError(f"stillness {name} must be >= 0, got {value!r}")
-        if not self.window_seconds > 0:
-            raise ValueError(f"stillness window_seconds must be > 0, got {self.window_seconds!r}")
+        check_settings(self, "stillness ")
 
     def still_prompts(self, b: int, prompts: Sequence[str] | None) -> torch.Tensor:
         """(B,) bool: which clips' prompts ask for little motion (all False without prompts)."""

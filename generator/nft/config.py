@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bridge.stillness import check_settings as check_stillness
 from physics_jax.motion.presence import STILL_PROMPT_WORDS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -226,14 +227,7 @@ class NFTConfig:
         stray = sorted(set(self.reward.options) - set(self.reward.weights))
         if stray:
             raise ValueError(f"reward.options names {stray}, which are not in reward.weights")
-        still = self.reward.stillness
-        for key in ("min_joint_speed", "smooth_seconds", "still_prompt_scale"):
-            if not getattr(still, key) >= 0:
-                raise ValueError(f"reward.stillness.{key} must be >= 0, got "
-                                 f"{getattr(still, key)}")
-        if not still.window_seconds > 0:
-            raise ValueError(f"reward.stillness.window_seconds must be > 0, got "
-                             f"{still.window_seconds}")
+        check_stillness(self.reward.stillness, "reward.stillness.")
         fps = self.reward.assume_fps
         if fps is not None and not fps > 0:
             raise ValueError(f"reward.assume_fps must be None or > 0, got {fps}")
