@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from physics_jax.errors import MotionFormatError, require_file
-from physics_jax.motion.batch import MotionBatch
+from physics_jax.motion.batch import MotionBatch, pad_batch
 from physics_jax.results import AXES
 from pose.backends import make_pose_estimator
 from pose.interface import PoseResult
@@ -88,21 +88,17 @@ def mark_invalid(row: dict, reason: str) -> dict:
 
 
 def _torch_batch(clips: list) -> MotionBatch:
-    """The clips as one zero-padded MotionBatch of float32 torch tensors (CPU)."""
-    import numpy as np
+    """The clips as one zero-padded MotionBatch (`motion.batch.pad_batch`) of float32 torch
+    tensors (CPU), the form the reward registry takes."""
+    from dataclasses import replace
+
     import torch
 
-    t = max(len(c.transl) for c in clips)
-
-    def stack(key: str) -> torch.Tensor:
-        out = np.zeros((len(clips), t, getattr(clips[0], key).shape[-1]), np.float32)
-        for i, c in enumerate(clips):
-            out[i, :len(c.transl)] = getattr(c, key)
-        return torch.from_numpy(out)
-
-    return MotionBatch(stack("global_orient"), stack("body_pose"), stack("transl"),
-                       torch.tensor([len(c.transl) for c in clips]),
-                       torch.tensor([float(c.fps) for c in clips]))
+    batch = pad_batch(clips)
+    poses = {k: torch.from_numpy(getattr(batch, k)).float()
+             for k in ("global_orient", "body_pose", "transl")}
+    return replace(batch, **poses, lengths=torch.from_numpy(batch.lengths),
+                   fps=torch.from_numpy(batch.fps).float(), valid=torch.from_numpy(batch.valid))
 
 
 def training_rewards(rows: list[dict], clips: list, preset: str,
