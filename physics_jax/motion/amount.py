@@ -13,6 +13,12 @@ from physics_jax.motion.batch import MotionBatch
 from physics_jax.motion.xp import Array, arange, namespace
 
 
+def joint_steps(pose: Array) -> Array:
+    """(B, T, J, 3) axis-angles -> (B, T - 1) mean over the joints of each frame step's
+    axis-angle change (rad)."""
+    return (((pose[:, 1:] - pose[:, :-1]) ** 2).sum(-1) ** 0.5).mean(-1)
+
+
 def motion_amount(batch: MotionBatch) -> tuple[Array, Array]:
     """(B,) mean joint angular speed (rad/s) and (B,) mean root speed (m/s) over each clip's
     first `lengths` frames; 0 for a clip with fewer than 2 frames. Invalid rows are computed
@@ -24,8 +30,7 @@ def motion_amount(batch: MotionBatch) -> tuple[Array, Array]:
     count = steps.sum(1)
     denom = xp.where(count > 0, count, xp.ones_like(count))
     fps = batch.fps.reshape(b) if hasattr(batch.fps, "reshape") else float(batch.fps)
-    joint_step = ((pose[:, 1:] - pose[:, :-1]) ** 2).sum(-1) ** 0.5  # (B, T-1, J) rad
     root_step = ((batch.transl[:, 1:] - batch.transl[:, :-1]) ** 2).sum(-1) ** 0.5  # (B, T-1) m
-    joints = (joint_step.mean(-1) * steps).sum(1) / denom * fps
+    joints = (joint_steps(pose) * steps).sum(1) / denom * fps
     root = (root_step * steps).sum(1) / denom * fps
     return joints, root

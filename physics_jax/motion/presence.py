@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from physics_jax.motion.amount import joint_steps
 from physics_jax.motion.batch import MotionBatch
 from physics_jax.motion.xp import Array, arange, namespace
 
@@ -95,7 +96,7 @@ def window_speeds(batch: MotionBatch, window_seconds: float = DEFAULT_WINDOW_SEC
     if smooth_seconds > 0:
         pose = smooth_poses(pose, lengths, fps, smooth_seconds)
     pose = pose.reshape(b, t, -1, 3)
-    step = (((pose[:, 1:] - pose[:, :-1]) ** 2).sum(-1) ** 0.5).mean(-1) * fps[:, None]
+    step = joint_steps(pose) * fps[:, None]
     n = max(t - 1, 1)
     index = _float64(arange(n, batch.transl), batch.transl)
     live = (index[None, :] < (lengths[:, None] - 1)) * 1.0  # (B, n) steps inside the clip
