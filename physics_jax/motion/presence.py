@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 from physics_jax.motion.amount import joint_steps
 from physics_jax.motion.batch import MotionBatch
-from physics_jax.motion.xp import Array, arange, namespace
+from physics_jax.motion.xp import Array, arange, cumsum, namespace, take_along
 
 DEFAULT_MIN_JOINT_SPEED = 0.05
 """rad/s; mean joint angular speed at and above which a window counts as fully moving."""
@@ -69,25 +69,50 @@ def _rows(value: Array | float, like: Array) -> Array:
     return value * namespace(like).ones_like(_float64(like[:, 0, 0], like))
 
 
+def _prefix(x: Array) -> Array:
+    """(B, N + 1, ...) running sums of (B, N, ...) along axis 1, starting from 0."""
+    xp = namespace(x)
+    return xp.concatenate([xp.zeros_like(x[:, :1]), cumsum(x, 1)], 1)
+
+
+def _range_sums(prefix: Array, lo: Array, hi: Array) -> Array:
+    """(B, K, ...) sums of the rows [lo, hi) (B, K) int64 from their (B, N + 1, ...) prefix."""
+    shape = lo.shape + (1,) * (prefix.ndim - 2)
+    return (take_along(prefix, hi.reshape(shape), 1)
+            - take_along(prefix, lo.reshape(shape), 1))
+
+
 def smooth_poses(body_pose: Array, lengths: Array, fps: Array, seconds: float) -> Array:
     """(B, T, D) float64 axis-angles averaged over a centred window of `seconds` (half-width
     round(seconds * fps / 2) frames, at least the frame itself) within each clip's first
-    `lengths` (B,) frames; `fps` (B,) Hz."""
+    `lengths` (B,) frames, 0 where no frame of the clip is in reach; `fps` (B,) Hz. Running
+    sums: memory and time linear in T."""
     xp = namespace(body_pose)
-    idx = _float64(arange(body_pose.shape[1], body_pose), body_pose)
+    t = body_pose.shape[1]
+    idx = _float64(arange(t, body_pose), body_pose)
     half = xp.round(seconds * fps / 2.0)  # (B,) frames either side
-    near = xp.abs(idx[None, :, None] - idx[None, None, :]) <= half[:, None, None]
-    inside = idx[None, None, :] < lengths[:, None, None]
-    weights = _float64(near & inside, body_pose)  # (B, T, T)
-    count = weights.sum(-1)[..., None]
-    return weights / xp.where(count > 0, count, xp.ones_like(count)) @ body_pose
+    inside = _float64(idx[None, :] < lengths[:, None], body_pose)  # (B, T)
+    lo = xp.clip(idx[None, :] - half[:, None], 0, t)  # first frame of each window
+    hi = xp.minimum(idx[None, :] + half[:, None] + 1, lengths[:, None])  # one past its last
+    hi = xp.maximum(hi, lo)
+    lo, hi = _int64(lo), _int64(hi)
+    total = _range_sums(_prefix(body_pose * inside[..., None]), lo, hi)
+    count = _range_sums(_prefix(inside), lo, hi)[..., None]
+    return total / xp.where(count > 0, count, xp.ones_like(count))
+
+
+def _int64(x: Array) -> Array:
+    """`x` as int64 (numpy, torch or JAX)."""
+    xp = namespace(x)
+    return x.to(xp.int64) if xp.__name__ == "torch" else x.astype(xp.int64)
 
 
 def window_speeds(batch: MotionBatch, window_seconds: float = DEFAULT_WINDOW_SECONDS,
                   smooth_seconds: float = DEFAULT_SMOOTH_SECONDS) -> tuple[Array, Array]:
     """(B, W) mean joint angular speed (rad/s) of each window of `window_seconds` (at least
     one frame step) over the smoothed poses, and (B, W) the number of frame steps in each
-    window (0 for windows past a clip's end). W = max(T - 1, 1), an upper bound."""
+    window (0 for windows past a clip's end). W = max(T - 1, 1), an upper bound. Memory and
+    time linear in T."""
     xp = namespace(batch.transl)
     b, t = batch.transl.shape[:2]
     fps = _rows(batch.fps, batch.transl)
@@ -96,18 +121,18 @@ def window_speeds(batch: MotionBatch, window_seconds: float = DEFAULT_WINDOW_SEC
     if smooth_seconds > 0:
         pose = smooth_poses(pose, lengths, fps, smooth_seconds)
     pose = pose.reshape(b, t, -1, 3)
-    step = joint_steps(pose) * fps[:, None]
     n = max(t - 1, 1)
     index = _float64(arange(n, batch.transl), batch.transl)
     live = (index[None, :] < (lengths[:, None] - 1)) * 1.0  # (B, n) steps inside the clip
     per_window = xp.maximum(xp.round(window_seconds * fps), xp.ones_like(fps))  # (B,) steps
-    which = xp.floor(index[None, :] / per_window[:, None])  # (B, n) window of each step
-    member = (which[:, :, None] == index[None, None, :]) * live[:, :, None]  # (B, n, W)
-    count = member.sum(1)
+    lo = _int64(xp.clip(index[None, :] * per_window[:, None], 0, n))  # window k's first step
+    hi = _int64(xp.clip((index[None, :] + 1) * per_window[:, None], 0, n))
+    count = _range_sums(_prefix(live), lo, hi)
     if t < 2:
         return count, count
-    mean = (step[:, :, None] * member).sum(1) / xp.where(count > 0, count, xp.ones_like(count))
-    return mean, count
+    step = joint_steps(pose) * fps[:, None] * live
+    total = _range_sums(_prefix(step), lo, hi)
+    return total / xp.where(count > 0, count, xp.ones_like(count)), count
 
 
 def motion_presence(batch: MotionBatch, min_joint_speed: Array | float = DEFAULT_MIN_JOINT_SPEED,

@@ -3,7 +3,7 @@ all three (the host, the torch reward and the jitted scorer).
 
 Only what the motion contract needs: `namespace(x)` is `numpy`, `torch` or `jax.numpy` (torch
 and JAX are imported only when `x` is one of theirs); `arange` and `full_bool` make arrays on
-another array's device.
+another array's device; `cumsum` and `take_along` hide the axis / dim spelling.
 """
 
 from __future__ import annotations
@@ -48,3 +48,19 @@ def full_bool(n: int, value: bool, like: Array) -> Array:
     if xp is np:
         return np.full(n, value, dtype=bool)
     return xp.full((n,), value, dtype=xp.bool, device=like.device)
+
+
+def cumsum(x: Array, axis: int) -> Array:
+    """Running sum along `axis` (numpy, torch or JAX)."""
+    xp = namespace(x)
+    if xp.__name__ == "torch":
+        return xp.cumsum(x, dim=axis)
+    return xp.cumsum(x, axis=axis)
+
+
+def take_along(x: Array, index: Array, axis: int) -> Array:
+    """`x` gathered at integer `index` along `axis` (numpy's `take_along_axis`)."""
+    xp = namespace(x)
+    if xp.__name__ == "torch":
+        return xp.take_along_dim(x, index, dim=axis)
+    return xp.take_along_axis(x, index, axis=axis)

@@ -111,3 +111,57 @@ def test_short_clips_count_as_present() -> None:
 def test_still_prompt_words(prompt: str, still: bool) -> None:
     assert still_prompt_mask([prompt], STILL_PROMPT_WORDS) == [still]
     assert still_prompt_mask([prompt], ()) == [False]
+
+
+def _dense_window_speeds(pose: np.ndarray, lengths: np.ndarray, fps: np.ndarray,
+                         window_s: float, smooth_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The (B, T, T) and (B, n, W) masks written out: the definition the running sums keep."""
+    b, t = pose.shape[:2]
+    idx = np.arange(t, dtype=float)
+    if smooth_s > 0:
+        half = np.round(smooth_s * fps / 2.0)
+        w = ((np.abs(idx[None, :, None] - idx[None, None, :]) <= half[:, None, None])
+             & (idx[None, None, :] < lengths[:, None, None])).astype(float)
+        count = w.sum(-1)[..., None]
+        pose = w / np.where(count > 0, count, 1.0) @ pose
+    pose = pose.reshape(b, t, -1, 3)
+    rel = np.diff(pose, axis=1)
+    step = np.linalg.norm(rel, axis=-1).mean(-1) * fps[:, None]
+    n = t - 1
+    index = np.arange(n, dtype=float)
+    live = (index[None, :] < lengths[:, None] - 1) * 1.0
+    per = np.maximum(np.round(window_s * fps), 1.0)
+    which = np.floor(index[None, :] / per[:, None])
+    member = (which[:, :, None] == index[None, None, :]) * live[:, :, None]
+    count = member.sum(1)
+    return (step[:, :, None] * member).sum(1) / np.where(count > 0, count, 1.0), count
+
+
+@pytest.mark.parametrize("smooth_s", [0.0, 0.2, 0.5])
+def test_running_sums_match_the_dense_definition(smooth_s: float) -> None:
+    """Window speeds and step counts from running sums equal the dense (T x T) masks for clips
+    of several lengths and rates in one padded batch, in numpy and torch."""
+    rng = np.random.default_rng(4)
+    lengths = np.array([61, 17, 2, 40])
+    fps = np.array([30.0, 12.0, 25.0, 59.94])
+    pose = rng.normal(0.0, 0.05, (4, 61, 69)).cumsum(1)
+    batch = _batch(pose, lengths, fps)
+    expected, expected_count = _dense_window_speeds(pose, lengths, fps, 0.4, smooth_s)
+    speed, count = window_speeds(batch, 0.4, smooth_s)
+    np.testing.assert_array_equal(count, expected_count)
+    np.testing.assert_allclose(speed, expected, rtol=1e-10, atol=1e-12)
+    tensors = MotionBatch(**{k: torch.as_tensor(getattr(batch, k)) for k in
+                             ("global_orient", "body_pose", "transl", "lengths", "fps")})
+    t_speed, t_count = window_speeds(tensors, 0.4, smooth_s)
+    np.testing.assert_allclose(t_speed.numpy(), expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(t_count.numpy(), expected_count)
+
+
+def test_long_clip_presence_in_linear_memory() -> None:
+    """A 40,000-frame clip (22 min at 30 fps): the dense masks would need 12.8 GB each."""
+    t = 40_000
+    pose = np.zeros((1, t, 69))
+    pose[0, : t // 2, 0] = 3.0 * np.sin(np.arange(t // 2) / 30.0 * 2.0)  # moves, then holds
+    pose[0, t // 2:, 0] = pose[0, t // 2 - 1, 0]
+    presence = motion_presence(_batch(pose, [t], 30.0))
+    assert 0.45 < presence[0] < 0.55, presence
