@@ -124,6 +124,10 @@ class RewardConfig:
     pose_backend: str = "gvhmr"
     pose_options: dict[str, Any] = field(default_factory=dict)
     max_workers: int = 1
+    # run each batch's motion stage (VAE decode + pose, validity, motion amounts, reward
+    # submission) in one worker thread while the next batch is generated; False runs it inline
+    # between the rollouts (the same results, slower)
+    overlap_motion: bool = True
     # frame rate the reward is told (None: the video's, sampling.fps); the published reward
     # assumed 30 fps for its 16 fps videos
     assume_fps: float | None = None
