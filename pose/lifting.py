@@ -24,12 +24,13 @@ trajectory is added with a pinhole camera, an approximation:
 Frames without a detection are filled by linear interpolation between detected frames (held
 at the ends). The floor (z = 0) is a low percentile of the lowest heel / toe-tip height.
 
-The joints are a noisy measurement: BlazePose's landmarks move by about a centimetre from frame
-to frame on a person standing still, independently per frame. The scorer differentiates them at
-the clip's rate, so that noise alone would read as velocity growing with the frame rate and
-acceleration with its square (a clip and its half-rate copy differed by up to 0.22 in v2's
-reward). The joints are therefore low-passed with a Gaussian of a fixed duration in seconds
-(`joint_smoothing_s`, 0.02 s: 0.6 frames at 30 fps, a -3 dB cutoff near 6.6 Hz), its ends
+The joints are a noisy measurement: frame-to-frame noise of a few millimetres (from the
+second differences, robustly: median 0.18 cm over the 25 real clips of docs/video_set.md, up to
+0.9 cm) with heavy tails (depth flips, docs/pose.md). The scorer differentiates them at the clip's
+rate, so that noise reads as velocity growing with the frame rate and acceleration with its
+square (a clip and its half-rate copy differed by up to 0.22 in v2's reward). The joints are
+therefore low-passed with a Gaussian of a fixed duration in seconds (`joint_smoothing_s`,
+0.02 s: 0.6 frames at 30 fps, a -3 dB cutoff near 6.6 Hz), its ends
 continued through the end values so that a body moving at constant velocity keeps it to the
 first and last frame. Measured on the 25 real videos of docs/video_set.md (96 frames each, v2,
 docs/validation.md "Video-aware physics"): half-rate |delta reward| max 0.219 -> 0.099, mean
