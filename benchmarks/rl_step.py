@@ -9,6 +9,9 @@ after `--warmup` untimed ones:
 
   rollout               old adapter, KV-cache sampler (4 blocks x (4 steps + context pass))
   decode                Wan VAE decode of the rollout latents
+  decode_compiled       with `--compile_decoder`: the same decode through the compiled decoder
+                        (`generator.compilation.compile_vae_decoder`, one video per call), its
+                        first (compiling) call reported separately
   pose                  `--pose` backend on the decoded videos (pose interface); when no
                         backend runs here the phase is reported as not timed, with the reason
   physics               reward registry on B clips of 45 frames at 16 fps (the pose output when
@@ -49,6 +52,7 @@ import torch
 
 import bridge.reward  # noqa: F401  (registers phymotion_score)
 from bridge.registry import RewardRegistry
+from generator.compilation import compile_vae_decoder
 from generator.config import CausalWanConfig
 from generator.lora import add_lora
 from generator.model import CausalWanModel
@@ -87,6 +91,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--overlap", action="store_true",
                         help="also time two sampling batches with the motion stage inline and "
                              "overlapped with the next rollout (GPU idle time per step)")
+    parser.add_argument("--compile_decoder", action="store_true",
+                        help="after the eager decode, compile the VAE decoder as the trainer does "
+                             "(sampling.compile_vae_decoder) and time it too (decode_compiled; "
+                             "its first, compiling, call separately); --overlap then uses it")
     parser.add_argument("--json", type=Path, default=Path("rl_step.json"))
     return parser.parse_args(argv)
 
@@ -296,6 +304,10 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
         motion = synthetic_motion(batch, frames, args.fps, device)
     phases.once("physics_first_call", lambda: registry(motion))
     rewards = phases.time("physics", lambda: registry(motion))
+    if args.compile_decoder:
+        compile_vae_decoder(vae)
+        phases.once("decode_compile_first_call", lambda: vae.decode(latents))
+        phases.time("decode_compiled", lambda: vae.decode(latents))
     if rewards.errors:
         notes.append(f"physics: reward errors {rewards.errors}")
     overlap: dict[str, Any] | None = None

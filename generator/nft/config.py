@@ -61,6 +61,9 @@ class SamplingConfig:
     shift: float = 5.0
     warp: bool = True
     num_frame_per_block: int = 3  # latent frames per block: the sampler's and the training mask's
+    # on CUDA, compile the Wan VAE decoder of the motion stage (NDHWC weights, torch.compile, one
+    # video per call: `generator.compilation.compile_vae_decoder`); the first decode compiles
+    compile_vae_decoder: bool = True
     # "group": every group its own prompt; "epoch": one prompt for the whole epoch (published)
     prompt_mode: str = "group"
     prompt_file: str | None = "data/prompts/motionx_train.txt"

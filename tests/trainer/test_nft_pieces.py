@@ -298,3 +298,20 @@ def test_checkpoint_write_load_prune(tmp_path: Path):
     a_key = next(k for k in shadow if "lora_A" in k)
     stored = next(v for k, v in lora.items() if k == a_key.replace(".default", ""))
     torch.testing.assert_close(stored, shadow[a_key])  # lora/ holds the EMA weights
+
+
+def test_vae_decoder_is_compiled_on_cuda_only(monkeypatch) -> None:
+    """`sampling.compile_vae_decoder` compiles the motion stage's VAE decoder on a CUDA device
+    (the fast path measured in benchmarks/rl_step.py); never on the CPU or when switched off."""
+    from generator.nft import components
+    from generator.nft.config import SamplingConfig
+
+    compiled: list[object] = []
+    monkeypatch.setattr(components, "compile_vae_decoder", compiled.append)
+    vae = object()
+    assert components.prepare_decoder(vae, SamplingConfig(), torch.device("cuda")) is True
+    assert compiled == [vae]
+    assert components.prepare_decoder(vae, SamplingConfig(), torch.device("cpu")) is False
+    off = SamplingConfig(compile_vae_decoder=False)
+    assert components.prepare_decoder(vae, off, torch.device("cuda")) is False
+    assert compiled == [vae]

@@ -58,8 +58,10 @@ def test_tiny_rl_step_overlap(tmp_path: Path, physics_registry, capsys):
         assert sorted(t) == ["gpu_idle_per_step", "motion_wait", "rollout", "wall"]
         assert 0 <= t["motion_wait"] <= t["gpu_idle_per_step"] < t["wall"]
         assert 0 < t["rollout"] < t["wall"]
-    assert serial["motion_wait"] < 0.01  # nothing to wait for: the stage ran inline
     gap = {m: t["gpu_idle_per_step"] - t["motion_wait"] for m, t in record["overlap"].items()}
-    assert gap["overlap"] < 0.01 < gap["serial"], gap  # decode + physics between the rollouts
+    # inline, decode + physics sit between the rollouts; overlapped, only the hand-off does.
+    # Relative bounds: on a loaded 2-core machine a thread can be descheduled for milliseconds.
+    assert gap["overlap"] < 0.2 * gap["serial"], gap
+    assert serial["motion_wait"] < 0.2 * gap["serial"]  # nothing to wait for: ran inline
     printed = capsys.readouterr().out
     assert "| serial |" in printed and "| overlap |" in printed
