@@ -150,11 +150,13 @@ class RewardRegistry:
     def __call__(self, batch: MotionBatch, context: RewardContext | None = None) -> RewardResult:
         b, device = batch.size, batch.device
         context = context or RewardContext()
-        valid = batch.valid.to(device=device, dtype=torch.bool).clone()
+        upstream = batch.valid.to(device=device, dtype=torch.bool)
+        valid = upstream.clone()
         avg = torch.zeros(b, dtype=torch.float32, device=device)
         out = RewardResult()
         errors: dict[str, str] = {}
         why: dict[str, list[str]] = {}
+        own_ok: dict[str, torch.Tensor] = {}
         for name, fn in self.functions.items():
             try:
                 result = fn(batch, context) if uses_context(fn) else fn(batch)
@@ -170,7 +172,10 @@ class RewardRegistry:
                 ok = torch.zeros(b, dtype=torch.bool, device=device)
             reward = torch.where(ok, reward, torch.zeros_like(reward))
             out[name] = reward
-            out[f"{name}/valid"] = ok
+            # a clip invalid upstream (e.g. no person found) has no meaningful component
+            # values: `<name>/valid` excludes it, so logged means cover real motion only
+            out[f"{name}/valid"] = ok & upstream
+            own_ok[name] = ok
             for key, value in result.items():
                 if key in ("reward", "valid") or not torch.is_tensor(value):
                     continue
@@ -186,7 +191,7 @@ class RewardRegistry:
         out["avg"] = torch.where(valid, avg, torch.zeros_like(avg))
         out["valid"] = valid
         out.errors = errors
-        out.reasons = self._reasons(batch, out, errors, why)
+        out.reasons = self._reasons(batch, out, errors, why, own_ok)
         return out
 
     def _apply_gate(self, batch: MotionBatch, context: RewardContext, avg: torch.Tensor,
@@ -213,12 +218,14 @@ class RewardRegistry:
         return avg * presence, valid & ok
 
     def _reasons(self, batch: MotionBatch, out: dict, errors: dict[str, str],
-                 why: dict[str, list[str]]) -> list[str]:
+                 why: dict[str, list[str]], own_ok: dict[str, torch.Tensor]) -> list[str]:
         """Why each clip is invalid: the upstream reason, then each failing component (its
-        error, else the reason it gave for the clip)."""
+        error, else the reason it gave for the clip; `own_ok`: each component's own verdict,
+        before the upstream validity)."""
         valid = out["valid"].tolist()
         names = [*self.functions, *([GATE_NAME] if self.gate is not None else [])]
-        flags = {n: out[f"{n}/valid"].tolist() for n in names}
+        flags = {n: own_ok[n].tolist() if n in own_ok else out[f"{n}/valid"].tolist()
+                 for n in names}
         reasons = []
         for i in range(batch.size):
             if valid[i]:

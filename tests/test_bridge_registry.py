@@ -54,6 +54,9 @@ def test_nonfinite_and_invalid_clips_are_flagged_not_nan():
     assert out["avg"].tolist() == [0.5, 0.0, 0.0, 0.0]
     assert out.reasons[3].startswith("no person in frame")
     assert out.reasons[1] == "a: invalid"
+    # the component's own validity leaves out the clip invalid upstream, so logged means of
+    # its values cover real motion only
+    assert out["a/valid"].tolist() == [True, False, False, False]
 
 
 def test_failing_component_is_reported_not_fatal():
