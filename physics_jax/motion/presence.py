@@ -95,16 +95,10 @@ def smooth_poses(body_pose: Array, lengths: Array, fps: Array, seconds: float) -
     lo = xp.clip(idx[None, :] - half[:, None], 0, t)  # first frame of each window
     hi = xp.minimum(idx[None, :] + half[:, None] + 1, lengths[:, None])  # one past its last
     hi = xp.maximum(hi, lo)
-    lo, hi = _int64(lo), _int64(hi)
+    lo, hi = xp.asarray(lo, dtype=xp.int64), xp.asarray(hi, dtype=xp.int64)
     total = _range_sums(_prefix(body_pose * inside[..., None]), lo, hi)
     count = _range_sums(_prefix(inside), lo, hi)[..., None]
     return total / xp.where(count > 0, count, xp.ones_like(count))
-
-
-def _int64(x: Array) -> Array:
-    """`x` as int64 (numpy, torch or JAX)."""
-    xp = namespace(x)
-    return x.to(xp.int64) if xp.__name__ == "torch" else x.astype(xp.int64)
 
 
 def window_speeds(batch: MotionBatch, window_seconds: float = DEFAULT_WINDOW_SECONDS,
@@ -125,8 +119,9 @@ def window_speeds(batch: MotionBatch, window_seconds: float = DEFAULT_WINDOW_SEC
     index = _float64(arange(n, batch.transl), batch.transl)
     live = (index[None, :] < (lengths[:, None] - 1)) * 1.0  # (B, n) steps inside the clip
     per_window = xp.maximum(xp.round(window_seconds * fps), xp.ones_like(fps))  # (B,) steps
-    lo = _int64(xp.clip(index[None, :] * per_window[:, None], 0, n))  # window k's first step
-    hi = _int64(xp.clip((index[None, :] + 1) * per_window[:, None], 0, n))
+    lo = xp.asarray(xp.clip(index[None, :] * per_window[:, None], 0, n),  # window k's first
+                    dtype=xp.int64)
+    hi = xp.asarray(xp.clip((index[None, :] + 1) * per_window[:, None], 0, n), dtype=xp.int64)
     count = _range_sums(_prefix(live), lo, hi)
     if t < 2:
         return count, count
