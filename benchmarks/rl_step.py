@@ -223,9 +223,7 @@ def pose_phase(phases: Phases, name: str, videos: torch.Tensor, fps: float,
     if result.smpl_params is None:
         notes.append("pose: backend gave no SMPL parameters; physics scored synthetic motion")
         return None, estimator
-    from pose.motion import to_motion_batch
-
-    return to_motion_batch(result), estimator
+    return _to_motion(result), estimator
 
 
 def time_pair(rollout: Callable[[], torch.Tensor], stage: Callable[[torch.Tensor], Any],
