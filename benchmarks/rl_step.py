@@ -9,6 +9,9 @@ after `--warmup` untimed ones:
 
   rollout               old adapter, KV-cache sampler (4 blocks x (4 steps + context pass))
   decode                Wan VAE decode of the rollout latents
+  decode_compiled       with `--compile_decoder`: the same decode through the compiled decoder
+                        (`generator.compilation.compile_vae_decoder`, one video per call), its
+                        first (compiling) call reported separately
   pose                  `--pose` backend on the decoded videos (pose interface); when no
                         backend runs here the phase is reported as not timed, with the reason
   physics               reward registry on B clips of 45 frames at 16 fps (the pose output when
@@ -22,6 +25,13 @@ Peak GPU memory is recorded per phase (torch allocator; JAX's own pool is separa
 also holds an estimate of one published epoch per GPU: 16 x (rollout + decode + pose) +
 16 x (train_old_ref + train_fwd_bwd) + optimizer (physics overlaps the next rollout).
 
+`--overlap` also runs two consecutive sampling batches as the trainer does, inline and with the
+motion stage (decode + pose + physics) of batch 1 in a worker thread while batch 2 is generated
+(`reward.overlap_motion`), and reports per mode the pair's wall time and the GPU idle time per
+step: the seconds per batch the main thread spends outside rollouts in the steady state (from the
+end of one rollout to the start of the next, plus the wait for the previous batch's stage after
+a rollout), in which the GPU runs at most the stage's own kernels.
+
     python benchmarks/rl_step.py --json out/rl_step.json            # one GPU
     python benchmarks/rl_step.py --tiny --json /tmp/rl_step.json    # CPU smoke run, seconds
 """
@@ -34,6 +44,7 @@ import json
 import platform
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +52,7 @@ import torch
 
 import bridge.reward  # noqa: F401  (registers phymotion_score)
 from bridge.registry import RewardRegistry
+from generator.compilation import compile_vae_decoder
 from generator.config import CausalWanConfig
 from generator.lora import add_lora
 from generator.model import CausalWanModel
@@ -76,6 +88,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="train without gradient checkpointing")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs per phase")
     parser.add_argument("--repeats", type=int, default=2, help="timed runs per phase (mean)")
+    parser.add_argument("--overlap", action="store_true",
+                        help="also time two sampling batches with the motion stage inline and "
+                             "overlapped with the next rollout (GPU idle time per step)")
+    parser.add_argument("--compile_decoder", action="store_true",
+                        help="after the eager decode, compile the VAE decoder as the trainer does "
+                             "(sampling.compile_vae_decoder) and time it too (decode_compiled; "
+                             "its first, compiling, call separately); --overlap then uses it")
     parser.add_argument("--json", type=Path, default=Path("rl_step.json"))
     return parser.parse_args(argv)
 
@@ -173,32 +192,72 @@ def synthetic_motion(batch: int, frames: int, fps: float, device: torch.device) 
                        torch.full((batch,), frames, device=device), fps)
 
 
+Estimator = Callable[[torch.Tensor, float], Any]
+"""A pose backend: videos (B, F, 3, H, W) in [0, 1], fps -> `PoseResult`."""
+
+
 def pose_phase(phases: Phases, name: str, videos: torch.Tensor, fps: float,
-               notes: list[str]) -> MotionBatch | None:
-    """Time the pose backend on the decoded videos; None (with a note) when it cannot run."""
+               notes: list[str]) -> tuple[MotionBatch | None, Estimator | None]:
+    """Time the pose backend on the decoded videos; (its motion or None when it gives no SMPL
+    parameters, the backend); (None, None) with a note when it cannot run."""
     if name == "none":
         phases.seconds["pose"] = None
         notes.append("pose: not timed (--pose none)")
-        return None
+        return None, None
     try:
         from pose.backends import make_pose_estimator
         from pose.interface import PoseBackendUnavailable
     except ImportError as exc:  # the pose extra (av, mediapipe) is not installed here
         phases.seconds["pose"] = None
         notes.append(f"pose: pose cannot be imported here ({exc}); not timed")
-        return None
+        return None, None
     try:
         estimator = make_pose_estimator(name)
         result = phases.time("pose", lambda: estimator(videos, fps))
     except (PoseBackendUnavailable, ImportError, RuntimeError, ValueError) as exc:
         phases.seconds["pose"] = None
         notes.append(f"pose: backend {name!r} unavailable here ({exc}); not timed")
-        return None
+        return None, None
     where = "on the CPU" if name == "mediapipe" else f"on {videos.device}"
     notes.append(f"pose: {name} backend {where}, timed separately from the GPU phases")
     if result.smpl_params is None:
         notes.append("pose: backend gave no SMPL parameters; physics scored synthetic motion")
-        return None
+        return None, estimator
+    return _to_motion(result), estimator
+
+
+def time_pair(rollout: Callable[[], torch.Tensor], stage: Callable[[torch.Tensor], Any],
+              device: torch.device, overlap: bool) -> dict[str, float]:
+    """Two sampling batches as the trainer runs them: batch 1's `stage` inline, or in a worker
+    thread while batch 2 is generated and waited for after it; batch 2's stage inline (nothing
+    is left to hide it behind). Seconds: `wall` (the pair), `rollout` (both rollouts),
+    `motion_wait` (waiting for batch 1's stage after rollout 2) and `gpu_idle_per_step` (the gap
+    between the rollouts plus that wait: what each batch of a long epoch leaves the GPU)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="motion") as pool:
+        _sync(device)
+        start = time.perf_counter()
+        first = rollout()
+        _sync(device)
+        end1 = time.perf_counter()
+        pending = pool.submit(stage, first) if overlap else None
+        if pending is None:
+            stage(first)
+        start2 = time.perf_counter()
+        second = rollout()
+        _sync(device)
+        end2 = time.perf_counter()
+        if pending is not None:
+            pending.result()
+        waited = time.perf_counter()
+        stage(second)
+        _sync(device)
+        end = time.perf_counter()
+    return {"wall": end - start, "rollout": (end1 - start) + (end2 - start2),
+            "motion_wait": waited - end2, "gpu_idle_per_step": (start2 - end1) + (waited - end2)}
+
+
+def _to_motion(result: Any) -> MotionBatch:
+    """A `PoseResult` with SMPL parameters -> MotionBatch."""
     from pose.motion import to_motion_batch
 
     return to_motion_batch(result)
@@ -237,13 +296,29 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
 
     latents = phases.time("rollout", rollout)
     videos = phases.time("decode", lambda: vae.decode(latents))
-    motion = pose_phase(phases, args.pose, videos, args.fps, notes)
+    motion, estimator = pose_phase(phases, args.pose, videos, args.fps, notes)
+    synthetic = motion is None
     if motion is None:
         motion = synthetic_motion(batch, frames, args.fps, device)
     phases.once("physics_first_call", lambda: registry(motion))
     rewards = phases.time("physics", lambda: registry(motion))
+    if args.compile_decoder:
+        compile_vae_decoder(vae)
+        phases.once("decode_compile_first_call", lambda: vae.decode(latents))
+        phases.time("decode_compiled", lambda: vae.decode(latents))
     if rewards.errors:
         notes.append(f"physics: reward errors {rewards.errors}")
+    overlap: dict[str, Any] | None = None
+    if args.overlap:
+        def stage(latents: torch.Tensor) -> None:  # decode + pose + physics of one batch
+            decoded = vae.decode(latents)
+            result = estimator(decoded, args.fps) if estimator is not None else None
+            registry(motion if synthetic else _to_motion(result))
+
+        pairs = {mode: [time_pair(rollout, stage, device, mode == "overlap")
+                        for _ in range(args.repeats)] for mode in ("serial", "overlap")}
+        overlap = {mode: {k: sum(p[k] for p in runs) / len(runs) for k in runs[0]}
+                   for mode, runs in pairs.items()}
 
     x0 = latents[:train_batch].float()
     tb_context = context[:train_batch]
@@ -299,6 +374,7 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
         "gradient_checkpointing": not args.no_checkpointing,
         "warmup": args.warmup, "repeats": args.repeats,
         "seconds": s, "peak_memory_gib": phases.peak_gib,
+        **({"overlap": overlap} if overlap is not None else {}),
         "reward_mean": float(rewards["avg"].float().mean()), "loss": loss,
         "estimated_epoch_seconds_per_gpu": epoch,
         "estimate_formula": f"{PUBLISHED_BATCHES_PER_EPOCH} x (rollout + decode + pose) + "
@@ -323,6 +399,14 @@ def print_record(record: dict[str, Any]) -> None:
         shown = "not timed" if value is None else f"{value:.3f}"
         print(f"| {name} | {shown} | {'' if peak is None else f'{peak:.1f}'} |")
     print(f"estimated published epoch per GPU: {record['estimated_epoch_seconds_per_gpu']:.1f} s")
+    if "overlap" in record:
+        print("\ntwo sampling batches, motion stage (decode + pose + physics) inline vs "
+              "overlapped with the next rollout (seconds; GPU idle per step: steady state)")
+        print("| mode | pair wall | rollouts | motion_wait | GPU idle per step |")
+        print("|---|---|---|---|---|")
+        for mode, t in record["overlap"].items():
+            print(f"| {mode} | {t['wall']:.3f} | {t['rollout']:.3f} | {t['motion_wait']:.3f} "
+                  f"| {t['gpu_idle_per_step']:.3f} |")
     for note in record["notes"]:
         print(f"note: {note}")
 

@@ -16,6 +16,7 @@ from generator.nft.config import (
     RewardConfig,
     RunConfig,
     SamplingConfig,
+    StillnessConfig,
     TrainingConfig,
 )
 
@@ -24,7 +25,9 @@ def causal_forcing_video_phymotion() -> NFTConfig:
     """The published run: 8 GPUs, 16 prompt groups x 24 videos = 384 rollouts per epoch
     (48 per GPU), 3 per GPU per micro-batch, gradient accumulation 16 -> one optimizer step per
     epoch; AdamW lr 1e-5, betas (0.9, 0.999), wd 1e-4, clip 1.0; bf16, gradient checkpointing,
-    LoRA rank 256 (alpha 256); NFT beta 0.1, KL 1e-4; reward phymotion_score (preset v2)."""
+    LoRA rank 256 (alpha 256); NFT beta 0.1, KL 1e-4; reward phymotion_score (preset v2)
+    times the stillness gate (motion presence, docs/training.md "Stillness"), so that
+    rollouts which stop moving lose their reward."""
     return NFTConfig(
         name="causal_forcing_video_phymotion",
         model=ModelConfig(lora_rank=256, lora_alpha=256.0, gradient_checkpointing=True,
@@ -34,7 +37,8 @@ def causal_forcing_video_phymotion() -> NFTConfig:
         training=TrainingConfig(batch_size=3, gradient_accumulation_steps=16,
                                 learning_rate=1e-5, betas=(0.9, 0.999), weight_decay=1e-4,
                                 max_grad_norm=1.0, beta=0.1, kl_weight=1e-4),
-        reward=RewardConfig(weights={"phymotion_score": 1.0}),
+        reward=RewardConfig(weights={"phymotion_score": 1.0},
+                            stillness=StillnessConfig(enabled=True)),
         run=RunConfig(output_dir="runs/causal_forcing_video_phymotion", num_epochs=330,
                       eval_every=10, save_every=30, num_gpus=8),
     )
@@ -44,7 +48,7 @@ def _published_behaviour(config: NFTConfig, name: str) -> NFTConfig:
     """`config` with the published training code's choices: frame-causal training mask, bf16
     adapters (and AdamW states, EMA, old adapter), invalid clips scored 0.0 and kept, the EMA
     synced at step 0, one prompt per epoch, training at the unwarped levels, and the published
-    reward formulas told 30 fps."""
+    reward formulas told 30 fps, without the stillness gate."""
     m, s, t, r = config.model, config.sampling, config.training, config.reward
     return replace(
         config,
@@ -53,7 +57,8 @@ def _published_behaviour(config: NFTConfig, name: str) -> NFTConfig:
         sampling=replace(s, prompt_mode="epoch"),
         training=replace(t, attention_mask="frame", invalid_policy="fixed", invalid_reward=0.0,
                          ema_start="sync", train_timesteps=tuple(s.denoising_steps)),
-        reward=replace(r, weights={"phymotion_published": 1.0}, assume_fps=30.0),
+        reward=replace(r, weights={"phymotion_published": 1.0}, assume_fps=30.0,
+                       stillness=replace(r.stillness, enabled=False)),
         run=replace(config.run, output_dir=f"runs/{name}"),
     )
 
@@ -63,7 +68,7 @@ def causal_forcing_video_phymotion_published() -> NFTConfig:
     `causal_forcing_video_phymotion` with the published behaviour where the project departs
     from it (frame-causal training mask, bf16 adapters/optimizer/EMA, invalid clips at reward
     0.0, EMA synced at step 0, one prompt per epoch, unwarped training levels, reward
-    `phymotion_published` at 30 fps)."""
+    `phymotion_published` at 30 fps, no stillness gate)."""
     return _published_behaviour(causal_forcing_video_phymotion(),
                                 "causal_forcing_video_phymotion_published")
 
@@ -117,3 +122,38 @@ def tiny_cpu_toy() -> NFTConfig:
 def tiny_cpu_toy_published() -> NFTConfig:
     """The CPU toy task with the published behaviour switched on (see `_published_behaviour`)."""
     return _published_behaviour(tiny_cpu_toy(), "tiny_cpu_toy_published")
+
+
+def causal_forcing_video_phymotion_hpsv3() -> NFTConfig:
+    """The published recipe's balanced mix: avg = 1.0 x phymotion_score + 1.0 x
+    video_hpsv3_local (PhyMotion README: `config.reward_fn = {"phymotion_score": 1.0,
+    "video_hpsv3_local": 1.0}`). HPSv3 scores every decoded frame against the clip's prompt and
+    takes the mean of the top 30% of frames (docs/perceptual.md); its checkpoint folder is
+    `checkpoints/HPSv3` (HPSv3.safetensors + Qwen2-VL-7B-Instruct's config and processor files),
+    override with `reward.options={"video_hpsv3_local": {"path": ...}}`."""
+    base = causal_forcing_video_phymotion()
+    return replace(
+        base,
+        name="causal_forcing_video_phymotion_hpsv3",
+        reward=replace(base.reward,
+                       weights={"phymotion_score": 1.0, "video_hpsv3_local": 1.0},
+                       options={"video_hpsv3_local": {"path": "checkpoints/HPSv3"}}),
+        run=replace(base.run, output_dir="runs/causal_forcing_video_phymotion_hpsv3"),
+    )
+
+
+def causal_forcing_video_phymotion_videoalign() -> NFTConfig:
+    """Physics plus VideoAlign's motion-quality head: avg = 1.0 x phymotion_score + 1.0 x
+    video_align (head MQ on grayscale frames, as PhyMotion's `videoalign_mq_score`; normalised
+    with the checkpoint's inference_config). Checkpoint folder `checkpoints/VideoReward`
+    (model_config.json, checkpoint-<step>/model.pth + Qwen2-VL-2B-Instruct's config and processor
+    files); `heads` may name any of VQ, MQ, TA (their mean is the reward)."""
+    base = causal_forcing_video_phymotion()
+    return replace(
+        base,
+        name="causal_forcing_video_phymotion_videoalign",
+        reward=replace(base.reward, weights={"phymotion_score": 1.0, "video_align": 1.0},
+                       options={"video_align": {"path": "checkpoints/VideoReward",
+                                                   "heads": ["MQ"], "grayscale": True}}),
+        run=replace(base.run, output_dir="runs/causal_forcing_video_phymotion_videoalign"),
+    )

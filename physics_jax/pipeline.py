@@ -38,8 +38,8 @@ from physics_jax.kernels.dynamics import BACKENDS, DynamicsKernel
 from physics_jax.kernels.masked import frame_mask
 from physics_jax.kernels.retarget import smpl_to_qpos
 from physics_jax.kernels.self_collision import pose_penetration
-from physics_jax.motion.batch import T_BUCKETS
-from physics_jax.motion.clip import MIN_FRAMES
+from physics_jax.motion.padding import T_BUCKETS
+from physics_jax.motion.validity import MIN_FRAMES, VALID, row_codes
 from physics_jax.presets.base import Preset, combine_scores, flatten_scores
 from physics_jax.presets.params import Params
 from physics_jax.presets.registry import PRESET_NAMES, get_preset
@@ -202,9 +202,10 @@ class BatchScorer:
                params: Params | None = None) -> tuple[tuple[str, ...], jax.Array]:
         """As `__call__` on possibly invalid input, flattened for a zero-copy hand-off:
         (keys, (K, B) array). Rows: `reward`, `<axis>`, `<axis>/<term>`, `<axis>/<term>/value`,
-        last `valid` (1.0 / 0.0). A clip with a non-finite value in its first `lengths` frames,
-        fewer than 3 frames, more than `max_frames()` or a bad fps is invalid: its rows are 0 and
-        it cannot affect others (a batch padded past `max_frames()` is scored on its first
+        last `valid` (1.0 / 0.0). A clip that breaks the validity rule (`motion.validity.row_codes`:
+        fewer than 3 frames or more than `max_frames()`, fps outside [1, 1000] Hz, a non-finite
+        or out-of-range value in its first `lengths` frames) is invalid: its rows are 0 and it
+        cannot affect others (a batch padded past `max_frames()` is scored on its first
         `max_frames()` frames, which hold every valid clip)."""
         out = self._jit_packed(self._params(params), global_orient, body_pose, transl, lengths,
                                fps)
@@ -232,11 +233,8 @@ class BatchScorer:
             t = limit  # (so `lengths <= t` below rejects the longer clips)
             global_orient, body_pose, transl = (x[:, :t] for x in (global_orient, body_pose,
                                                                      transl))
-        inside = jnp.arange(t)[None, :] < lengths[:, None]
-        finite = (jnp.isfinite(global_orient).all(-1) & jnp.isfinite(transl).all(-1)
-                  & jnp.isfinite(body_pose).all((-1, -2)))
-        valid = ((finite | ~inside).all(1) & (lengths >= MIN_FRAMES) & (lengths <= t)
-                 & jnp.isfinite(fps) & (fps > 0))
+        valid = row_codes(global_orient, body_pose.reshape(b, t, -1), transl, lengths,
+                          fps) == VALID  # the host's rule (`motion.validity`), in the program
         go = jnp.where(valid[:, None, None], global_orient, 0.0)
         bp = jnp.where(valid[:, None, None, None], body_pose, 0.0)
         tr = jnp.where(valid[:, None, None], transl, 0.0)

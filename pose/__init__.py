@@ -1,8 +1,9 @@
 """Pose recovery: generated or real video -> 3D body motion (SMPL-22 joints) for the physics scorer.
 
 Backends: `MediaPipePoseEstimator` (offline default, BlazePose) and `GvhmrPoseEstimator`
-(GVHMR, needs its checkout and checkpoints). Both return a `PoseResult` with SMPL parameters
-in the scorer's convention; `to_motion_batch` turns it into the trainer's `MotionBatch`.
+(GVHMR, needs its checkout or the `gvhmr` package, and its checkpoints). Both return a
+`PoseResult` with SMPL parameters in the scorer's convention; `to_motion_batch` turns it into
+the trainer's `MotionBatch`.
 See docs/pose.md.
 """
 

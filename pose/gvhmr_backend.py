@@ -98,9 +98,10 @@ def _resample(x: torch.Tensor, factor: int) -> torch.Tensor:
 
 @dataclass
 class GvhmrPoseEstimator:
-    """`PoseEstimator` backed by GVHMR (needs `$GVHMR_ROOT`, its checkpoints and CUDA).
+    """`PoseEstimator` backed by GVHMR (a checkout or the `gvhmr` package, checkpoints, CUDA).
 
-    root: GVHMR checkout, default `$GVHMR_ROOT`. device: CUDA device for the networks.
+    root: GVHMR checkout, default `$GVHMR_ROOT`, else the installed `gvhmr` package. device:
+        CUDA device for the networks.
     foot_pinning: run GVHMR's static-joint post-processing (off by default, see module doc).
     model_fps: frame rate GVHMR expects, None to feed frames unchanged.
     image_downscale: frame scale before cropping (0.5 as published).

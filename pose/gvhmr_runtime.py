@@ -1,14 +1,17 @@
 """GVHMR's networks behind a small interface: crops, ViTPose keypoints, HMR2 features, GVHMR.
 
 `GvhmrRuntime` is what `gvhmr_backend` needs from GVHMR; `load_gvhmr_runtime` builds it from a
-checked installation (see `gvhmr_setup`). Loading changes the working directory to
+checked installation (see `gvhmr_setup`): a checkout (`hmr4d`) or the `gvhmr` package, whose
+modules have the same layout. Loading from a checkout changes the working directory to
 `$GVHMR_ROOT` for a moment (GVHMR opens ViTPose's checkpoint by a relative path), under a
 process-wide lock; call it once and share the runtime, not the other way round.
+`build_pipeline` + `GvhmrNetwork` are the GVHMR network alone (no per-frame extractors).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 import threading
@@ -19,7 +22,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from pose.gvhmr_setup import GvhmrPaths, check_runtime
+from pose.gvhmr_setup import CHECKOUT_PACKAGE, GvhmrPaths, check_runtime
 
 _LOAD_LOCK = threading.Lock()
 
@@ -53,11 +56,15 @@ class GvhmrRuntime(Protocol):
 
 
 @contextlib.contextmanager
-def _inside(root: Path) -> Iterator[None]:
-    """Make `hmr4d` importable from `root` and run with `root` as the working directory."""
+def _inside(paths: GvhmrPaths) -> Iterator[None]:
+    """For a checkout: make `hmr4d` importable from it and run with it as working directory."""
+    if paths.package != CHECKOUT_PACKAGE:
+        yield
+        return
+    root = str(paths.root)
     previous = os.getcwd()
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
+    if root not in sys.path:
+        sys.path.insert(0, root)
     os.chdir(root)
     try:
         yield
@@ -65,43 +72,36 @@ def _inside(root: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
-class _GvhmrModules:
-    """The real runtime: GVHMR's own extractors and pipeline (see `GvhmrRuntime`)."""
+def build_pipeline(package: str, checkpoint: Path | None) -> torch.nn.Module:
+    """GVHMR's pipeline as its demo config builds it (static camera), in eval mode.
 
-    def __init__(self, paths: GvhmrPaths, device: torch.device) -> None:
-        with _LOAD_LOCK, _inside(paths.root):
-            from hmr4d.configs import register_store_gvhmr
-            from hmr4d.utils.geo.hmr_cam import estimate_K, normalize_kp2d
-            from hmr4d.utils.geo_transform import compute_cam_angvel
-            from hmr4d.utils.preproc.vitfeat_extractor import Extractor, get_batch
-            from hmr4d.utils.preproc.vitpose import VitPoseExtractor
-            from hydra import compose, initialize_config_module
-            from hydra.utils import instantiate
+    `package` is `"hmr4d"` (checkout, importable) or `"gvhmr"`; `checkpoint=None` keeps the
+    random initial weights. Needs the SMPL-X body model where the package looks for it.
+    """
+    from hydra import compose, initialize_config_module
+    from hydra.utils import instantiate
 
-            self._get_batch = get_batch
-            self._estimate_k = estimate_K
-            self._normalize_kp2d = normalize_kp2d
-            self._cam_angvel = compute_cam_angvel
-            self._vitpose = VitPoseExtractor(tqdm_leave=False)
-            self._hmr2 = Extractor(tqdm_leave=False)
-            with initialize_config_module(version_base="1.3", config_module="hmr4d.configs"):
-                register_store_gvhmr()
-                cfg = compose(config_name="demo",
-                              overrides=["video_name=phymotion_jax", "static_cam=True"])
-            model = instantiate(cfg.model, _recursive_=False)
-            model.load_pretrained_model(str(paths.checkpoints["gvhmr"]))
-            self._pipeline = model.pipeline.eval().to(device)
+    configs = importlib.import_module(f"{package}.configs")
+    with initialize_config_module(version_base="1.3", config_module=f"{package}.configs"):
+        configs.register_store_gvhmr()
+        cfg = compose(config_name="demo", overrides=["video_name=phymotion_jax", "static_cam=True"])
+    model = instantiate(cfg.model, _recursive_=False)
+    if checkpoint is not None:
+        model.load_pretrained_model(str(checkpoint))
+    return model.pipeline.eval()
+
+
+class GvhmrNetwork:
+    """GVHMR's pipeline and its camera helpers: `predict` and `joints` of `GvhmrRuntime`."""
+
+    def __init__(self, package: str, pipeline: torch.nn.Module, device: torch.device) -> None:
+        hmr_cam = importlib.import_module(f"{package}.utils.geo.hmr_cam")
+        geo_transform = importlib.import_module(f"{package}.utils.geo_transform")
+        self._estimate_k = hmr_cam.estimate_K
+        self._normalize_kp2d = hmr_cam.normalize_kp2d
+        self._cam_angvel = geo_transform.compute_cam_angvel
+        self._pipeline = pipeline.to(device)
         self._device = device
-
-    def crop(self, frames: np.ndarray, bbx_xys: torch.Tensor) -> torch.Tensor:
-        crops, _ = self._get_batch(frames, bbx_xys, img_ds=1.0, path_type="np")
-        return crops
-
-    def keypoints(self, crops: torch.Tensor, bbx_xys: torch.Tensor) -> torch.Tensor:
-        return self._vitpose.extract(crops, bbx_xys)
-
-    def features(self, crops: torch.Tensor) -> torch.Tensor:
-        return self._hmr2.extract_video_features(crops, None)
 
     @torch.no_grad()
     def predict(self, kp2d: torch.Tensor, bbx_xys: torch.Tensor, features: torch.Tensor,
@@ -128,7 +128,32 @@ class _GvhmrModules:
         return self._pipeline.endecoder.fk_v2(**params)
 
 
+class _GvhmrModules(GvhmrNetwork):
+    """The real runtime: GVHMR's own extractors and pipeline (see `GvhmrRuntime`)."""
+
+    def __init__(self, paths: GvhmrPaths, device: torch.device) -> None:
+        package = paths.package
+        with _LOAD_LOCK, _inside(paths):
+            extractor = importlib.import_module(f"{package}.utils.preproc.vitfeat_extractor")
+            vitpose = importlib.import_module(f"{package}.utils.preproc.vitpose")
+            self._get_batch = extractor.get_batch
+            self._vitpose = vitpose.VitPoseExtractor(tqdm_leave=False)
+            self._hmr2 = extractor.Extractor(tqdm_leave=False)
+            pipeline = build_pipeline(package, paths.checkpoints["gvhmr"])
+            super().__init__(package, pipeline, device)
+
+    def crop(self, frames: np.ndarray, bbx_xys: torch.Tensor) -> torch.Tensor:
+        crops, _ = self._get_batch(frames, bbx_xys, img_ds=1.0, path_type="np")
+        return crops
+
+    def keypoints(self, crops: torch.Tensor, bbx_xys: torch.Tensor) -> torch.Tensor:
+        return self._vitpose.extract(crops, bbx_xys)
+
+    def features(self, crops: torch.Tensor) -> torch.Tensor:
+        return self._hmr2.extract_video_features(crops, None)
+
+
 def load_gvhmr_runtime(paths: GvhmrPaths, device: str | torch.device = "cuda") -> GvhmrRuntime:
     """Load GVHMR's networks from a checked installation onto `device` (CUDA only)."""
-    check_runtime(device)
+    check_runtime(device, paths.package)
     return _GvhmrModules(paths, torch.device(device))

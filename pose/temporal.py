@@ -29,23 +29,40 @@ def fill_missing(values: np.ndarray, present: np.ndarray) -> np.ndarray:
     return flat.reshape(out.shape)
 
 
-def gaussian_smooth(values: np.ndarray, sigma_frames: float) -> np.ndarray:
-    """Gaussian filter along axis 0 with std `sigma_frames` (frames); edges reflect.
+def gaussian_smooth(values: np.ndarray, sigma_frames: float, edges: str = "reflect"
+                    ) -> np.ndarray:
+    """Gaussian filter along axis 0 with std `sigma_frames` (frames).
 
+    edges: "reflect" mirrors the values about both ends (a level signal stays level);
+    "odd" mirrors them through the end values (x[-k] = 2 x[0] - x[k]), so a signal moving at
+    constant velocity keeps that velocity up to its first and last frames, where "reflect"
+    would bend it to zero velocity.
     sigma_frames <= 0 returns a copy. values: (F, ...) float.
     """
+    if edges not in ("reflect", "odd"):
+        raise ValueError(f"edges must be 'reflect' or 'odd', got {edges!r}")
     out = np.array(values, dtype=np.float64, copy=True)
     if sigma_frames <= 0 or len(out) < 2:
         return out
+    last = len(out) - 1
     radius = max(1, int(math.ceil(3.0 * sigma_frames)))
+    if edges == "odd":  # the point reflection holds for windows reaching past an end once
+        radius = min(radius, last)
     taps = np.arange(-radius, radius + 1, dtype=np.float64)
     kernel = np.exp(-0.5 * (taps / sigma_frames) ** 2)
     kernel /= kernel.sum()
     index = np.arange(len(out))[:, None] + taps.astype(int)[None, :]
-    period = 2 * (len(out) - 1)
-    index = np.mod(index, period)
-    index = np.where(index >= len(out), period - index, index)  # reflect about both ends
-    return np.tensordot(kernel, out[index], axes=([0], [1]))
+    period = 2 * last
+    folded = np.mod(index, period)
+    folded = np.where(folded > last, period - folded, folded)  # reflect about both ends
+    window = out[folded]
+    if edges == "odd":  # point reflection through x[0] and x[last] (windows reach at most once)
+        shape = index.shape + (1,) * (out.ndim - 1)
+        below = (index < 0).reshape(shape)
+        above = (index > last).reshape(shape)
+        window = np.where(below, 2.0 * out[0] - window, window)
+        window = np.where(above, 2.0 * out[last] - window, window)
+    return np.tensordot(kernel, window, axes=([0], [1]))
 
 
 def upsample_factor(fps: float, model_fps: float) -> int:

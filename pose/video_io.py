@@ -1,13 +1,20 @@
-"""Reading a video file into a float frame tensor with PyAV."""
+"""Reading a video file into a float frame tensor with PyAV.
+
+PyAV is imported when a file is decoded, not with the module, so pose recovery on tensors
+(`pose.backends`, the trainer, `benchmarks/rl_step.py`) runs where PyAV is not installed.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    import av
 
 
 class VideoReadError(RuntimeError):
@@ -50,6 +57,8 @@ def decode_frames(path: str | Path, max_frames: int | None = None, scale: float 
         raise ValueError(f"start_frame must be >= 0, got {start_frame}")
     if not path.is_file():
         raise VideoReadError(f"video file not found: {path}")
+    import av
+
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError) as err:

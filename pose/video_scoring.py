@@ -8,7 +8,11 @@ recovery or its fit is an invalid row carrying the reason, never a score.
 Added row fields: `pose_backend`, `pose_valid`, `pose_reason` (None when valid),
 `person_present`, `pose_confidence` (mean per-frame confidence), `fit_error_cm` (mean joint
 distance of the IK fit, None for GVHMR), `video_fps`, `pose_seconds` (decoding and pose
-recovery of this file).
+recovery of this file), and the trainer's reward for the clip (`training_rewards`):
+`training_reward` (the combined reward `avg` of `TRAINING_CONFIG`, what a run with that config
+optimises; None when invalid), `training_reward_components` (each weighted component's reward,
+`avg_ungated` and the stillness gate's `stillness/presence`, `stillness/still_prompt`,
+`stillness/threshold`), `training_config`.
 """
 
 from __future__ import annotations
@@ -20,10 +24,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from physics_jax.errors import MotionFormatError, require_file
+from physics_jax.motion.batch import MotionBatch, pad_batch
 from physics_jax.results import AXES
 from pose.backends import make_pose_estimator
 from pose.interface import PoseResult
 from pose.video_io import VideoReadError, read_video
+
+TRAINING_CONFIG = "configs/nft_causal_forcing.py:causal_forcing_video_phymotion"
+"""The config whose combined reward score-video reports as `training_reward`."""
+PHYSICS_PRESETS = {"phymotion_score": "v2", "phymotion_published": "phymotion"}
+"""Reward components the rows can give, and their presets."""
 
 
 @dataclass
@@ -77,12 +87,72 @@ def mark_invalid(row: dict, reason: str) -> dict:
     return row
 
 
+def _torch_batch(clips: list) -> MotionBatch:
+    """The clips as one zero-padded MotionBatch (`motion.batch.pad_batch`) of float32 torch
+    tensors (CPU), the form the reward registry takes."""
+    from dataclasses import replace
+
+    import torch
+
+    batch = pad_batch(clips)
+    poses = {k: torch.from_numpy(getattr(batch, k)).float()
+             for k in ("global_orient", "body_pose", "transl")}
+    return replace(batch, **poses, lengths=torch.from_numpy(batch.lengths),
+                   fps=torch.from_numpy(batch.fps).float(), valid=torch.from_numpy(batch.valid))
+
+
+def training_rewards(rows: list[dict], clips: list, preset: str,
+                     prompts: Sequence[str] | None = None, device: str | None = None,
+                     config: str = TRAINING_CONFIG) -> None:
+    """Add the trainer's reward of each clip to its row (module docstring): `config`'s reward
+    registry with its stillness gate, its physics components taken from `rows` where they were
+    scored with their preset, else scored here. ValueError for a config whose reward needs
+    components other than the physics ones."""
+    from dataclasses import replace
+
+    import torch
+
+    from bridge.registry import RewardContext, RewardRegistry
+    from bridge.stillness import stillness_gate
+    from generator.nft.config import load_config
+    from physics_jax.api import score_clips
+
+    reward = load_config(config).reward
+    other = sorted(set(reward.weights) - set(PHYSICS_PRESETS))
+    if other:
+        raise ValueError(f"{config}: score-video cannot compute the reward components {other}")
+    fps_clips = clips if reward.assume_fps is None else [
+        replace(c, fps=reward.assume_fps) for c in clips]
+    pose_ok = [bool(r.get("pose_valid", True)) for r in rows]
+    functions = {}
+    for name in reward.weights:
+        same = PHYSICS_PRESETS[name] == preset and reward.assume_fps is None
+        scored = rows if same else score_clips(fps_clips, preset=PHYSICS_PRESETS[name],
+                                                device=device)
+        values = torch.tensor([float(r["reward"]) if r["valid"] and r["reward"] is not None
+                               else 0.0 for r in scored])
+        ok = torch.tensor([bool(r["valid"]) and p for r, p in zip(scored, pose_ok, strict=True)])
+        functions[name] = lambda _batch, v=values, k=ok: {"reward": v, "valid": k}
+    registry = RewardRegistry(reward.weights, functions, gate=stillness_gate(reward.stillness))
+    out = registry(_torch_batch(clips), RewardContext(prompts=list(prompts) if prompts else None))
+    keys = [*reward.weights, *sorted(k for k in out if k == "avg_ungated"
+                                     or (k.startswith("stillness/") and k != "stillness/valid"))]
+    for i, row in enumerate(rows):
+        valid = bool(out["valid"][i])
+        row["training_reward"] = float(out["avg"][i]) if valid else None
+        row["training_reward_components"] = {k: float(out[k][i]) if valid else None
+                                             for k in keys}
+        row["training_config"] = config
+
+
 def score_videos(paths: Sequence[str | Path], preset: str = "v2", backend: str = "mediapipe",
                  max_frames: int | None = None, max_side: int | None = 640,
                  device: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> VideoScores:
-    """Score video files; see the module docstring. Raises `MotionFormatError` for a missing
-    or undecodable file (before any pose work) and `PoseBackendUnavailable` for a backend that
+                 progress: Callable[[str], None] | None = None,
+                 prompts: Sequence[str] | None = None) -> VideoScores:
+    """Score video files; see the module docstring. `prompts` (one per file, optional) reach
+    the training reward's stillness gate. Raises `MotionFormatError` for a missing or
+    undecodable file (before any pose work) and `PoseBackendUnavailable` for a backend that
     cannot run here."""
     from physics_jax.api import score_clips
 
@@ -124,4 +194,5 @@ def score_videos(paths: Sequence[str | Path], preset: str = "v2", backend: str =
         row.update(pose_fields(result, backend, secs))
         if not row["pose_valid"]:
             mark_invalid(row, row["pose_reason"] or "pose recovery failed")
+    training_rewards(rows, clips, preset, prompts, device)
     return VideoScores(rows, sum(seconds), fit_seconds, score_seconds)

@@ -5,7 +5,13 @@ import pytest
 import torch
 
 import bridge.reward  # noqa: F401  (registers the physics rewards)
-from bridge.registry import MotionBatch, RewardRegistry, available_rewards
+from bridge.registry import (
+    MotionBatch,
+    RewardContext,
+    RewardRegistry,
+    available_rewards,
+    register_reward,
+)
 
 
 def _batch(b: int = 4, t: int = 8) -> MotionBatch:
@@ -48,6 +54,9 @@ def test_nonfinite_and_invalid_clips_are_flagged_not_nan():
     assert out["avg"].tolist() == [0.5, 0.0, 0.0, 0.0]
     assert out.reasons[3].startswith("no person in frame")
     assert out.reasons[1] == "a: invalid"
+    # the component's own validity leaves out the clip invalid upstream, so logged means of
+    # its values cover real motion only
+    assert out["a/valid"].tolist() == [True, False, False, False]
 
 
 def test_failing_component_is_reported_not_fatal():
@@ -82,3 +91,100 @@ def test_physics_component_scores_real_clips():
     assert out["valid"].tolist() == [True, False]
     assert 0.3 < float(out["avg"][0]) <= 1.0 and float(out["avg"][1]) == 0.0
     assert {"phymotion_score/contact", "phymotion_score/dynamic"} <= set(out)
+
+
+def test_options_reach_the_factory_and_context_only_components_that_read_it():
+    seen = {}
+
+    @register_reward("test_scaled")
+    def _scaled(scale: float = 1.0):
+        def fn(batch, context):
+            seen["context"] = context
+            return {"reward": torch.full((batch.size,), scale)}
+
+        fn.uses_context = True
+        return fn
+
+    plain = _const([0.1, 0.2, 0.3, 0.4])
+    reg = RewardRegistry({"test_scaled": 1.0, "a": 1.0}, {"a": plain},
+                         options={"test_scaled": {"scale": 3.0}})
+    assert reg.uses_context
+    context = RewardContext(prompts=["p"] * 4, video_fps=16.0)
+    out = reg(_batch(), context)
+    assert seen["context"] is context
+    assert out["test_scaled"].tolist() == [3.0] * 4
+    assert reg.submit(_batch()).result()["avg"].tolist() == pytest.approx([3.1, 3.2, 3.3, 3.4])
+    assert seen["context"] == RewardContext()  # none given: an empty one
+    assert not RewardRegistry({"a": 1.0}, {"a": plain}).uses_context
+    with pytest.raises(ValueError, match="does not take the options"):
+        RewardRegistry({"test_scaled": 1.0}, options={"test_scaled": {"gain": 2.0}})
+    with pytest.raises(ValueError, match="not in the reward weights"):
+        RewardRegistry({"a": 1.0}, {"a": plain}, options={"test_scaled": {}})
+    with pytest.raises(ValueError, match="given as functions"):
+        RewardRegistry({"a": 1.0}, {"a": plain}, options={"a": {}})
+
+
+def _moving_and_frozen(t: int = 48) -> MotionBatch:
+    """Clip 0 turns one joint at 0.5 rad/s per joint on average (23 joints), clip 1 is frozen,
+    clip 2 moves during its first half only; 24 fps."""
+    pose = torch.zeros(3, t, 69)
+    ramp = torch.arange(t, dtype=torch.float32) / 24.0 * 0.5 * 23
+    pose[0, :, 0] = ramp
+    pose[2, :, 0] = ramp.clamp(max=float(ramp[t // 2]))
+    return MotionBatch(torch.zeros(3, t, 3), pose, torch.zeros(3, t, 3), torch.full((3,), t),
+                       24.0)
+
+
+def test_stillness_gate_multiplies_avg_by_presence():
+    from bridge.stillness import StillnessGate
+
+    reg = RewardRegistry({"a": 1.0}, {"a": _const([0.8, 0.9, 0.6])}, gate=StillnessGate())
+    out = reg(_moving_and_frozen(), RewardContext(prompts=["a man walks"] * 3))
+    presence = out["stillness/presence"]
+    # clip 2: its moving half counts 1, the held half a little (the smoothing spills 2 frames)
+    assert presence[0] == 1.0 and presence[1] < 1e-6 and 0.5 < presence[2] < 0.7
+    torch.testing.assert_close(out["avg"], torch.tensor([0.8, 0.9, 0.6]) * presence)
+    torch.testing.assert_close(out["avg_ungated"], torch.tensor([0.8, 0.9, 0.6]))
+    assert out["valid"].all() and out["stillness/still_prompt"].tolist() == [0.0, 0.0, 0.0]
+    # a prompt asking for stillness: threshold x still_prompt_scale (0: no gate)
+    out = reg(_moving_and_frozen(), RewardContext(prompts=["a man walks", "a statue", "idle"]))
+    assert out["stillness/still_prompt"].tolist() == [0.0, 1.0, 1.0]
+    torch.testing.assert_close(out["avg"], torch.tensor([0.8, 0.9, 0.6]))
+    half = RewardRegistry({"a": 1.0}, {"a": _const([0.8, 0.9, 0.6])},
+                          gate=StillnessGate(min_joint_speed=0.3, still_prompt_scale=0.5))
+    out = half(_moving_and_frozen(), RewardContext(prompts=["walks", "walks", "stands still"]))
+    assert out["stillness/threshold"].tolist() == pytest.approx([0.3, 0.3, 0.15])
+    assert out["stillness/presence"][1] < 1e-6  # frozen stays 0 whatever the threshold
+
+
+def test_without_gate_avg_is_the_weighted_sum_and_a_failing_gate_is_reported():
+    plain = RewardRegistry({"a": 1.0}, {"a": _const([0.8, 0.9, 0.6])})
+    out = plain(_moving_and_frozen())
+    assert out["avg"].tolist() == pytest.approx([0.8, 0.9, 0.6])
+    assert "stillness/presence" not in out and "avg_ungated" not in out
+
+    def broken(batch, prompts):
+        raise RuntimeError("no poses")
+
+    out = RewardRegistry({"a": 1.0}, {"a": _const([0.8, 0.9, 0.6])}, gate=broken)(
+        _moving_and_frozen())
+    assert not out["valid"].any() and out["avg"].tolist() == [0.0, 0.0, 0.0]
+    assert out.errors == {"stillness": "RuntimeError: no poses"}
+    assert out.reasons[0] == "stillness: RuntimeError: no poses"
+
+
+def test_training_configs_gate_and_the_published_one_does_not():
+    from bridge.stillness import stillness_gate
+    from generator.nft.config import load_config
+
+    for entry in ("causal_forcing_video_phymotion", "causal_forcing_video_phymotion_mix",
+                  "causal_forcing_video_phymotion_2gpu"):
+        gate = stillness_gate(load_config(f"configs/nft_causal_forcing.py:{entry}").reward
+                              .stillness)
+        assert gate is not None and gate.min_joint_speed == 0.05
+    published = load_config("configs/nft_causal_forcing.py:"
+                            "causal_forcing_video_phymotion_published")
+    assert stillness_gate(published.reward.stillness) is None
+    with pytest.raises(ValueError, match="reward.stillness.window_seconds"):
+        load_config("configs/nft_causal_forcing.py:causal_forcing_video_phymotion",
+                    ["reward.stillness.window_seconds=0"])

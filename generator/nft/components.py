@@ -9,11 +9,13 @@ import torch
 from peft import PeftModel
 
 from bridge.registry import RewardRegistry
+from bridge.stillness import stillness_gate
 from generator.checkpoint import load_generator_checkpoint
+from generator.compilation import compile_vae_decoder
 from generator.config import CausalWanConfig
 from generator.lora import add_lora
 from generator.model import CausalWanModel
-from generator.nft.config import NFTConfig
+from generator.nft.config import NFTConfig, SamplingConfig
 from generator.nft.motion import (
     AssumedFpsDecoder,
     LatentMotionDecoder,
@@ -84,6 +86,16 @@ def build_generator(config: NFTConfig, device: torch.device, dtype: torch.dtype)
     return add_lora(model, rank=m.lora_rank, alpha=m.lora_alpha)
 
 
+def prepare_decoder(vae: WanVAE, sampling: SamplingConfig, device: torch.device) -> bool:
+    """Compile the VAE decoder (`sampling.compile_vae_decoder`, CUDA only: on the CPU the
+    compile costs more than it saves); True when it did. H100: 3.43 -> 1.96 s per decode of 3
+    videos, about 170 s for the first (compiling) call (benchmarks/RESULTS.md)."""
+    if not (sampling.compile_vae_decoder and device.type == "cuda"):
+        return False
+    compile_vae_decoder(vae)
+    return True
+
+
 def build_components(config: NFTConfig, device: torch.device) -> Components:
     """Assemble the parts named by `config` on `device`."""
     m, s, r = config.model, config.sampling, config.reward
@@ -104,18 +116,24 @@ def build_components(config: NFTConfig, device: torch.device) -> Components:
         if r.motion_source == "pose":
             vae_dtype = dtype if device.type == "cuda" else torch.float32
             vae = WanVAE.from_wan_folder(m.wan_dir, device, vae_dtype)
+    if vae is not None:
+        prepare_decoder(vae, s, device)
+    import bridge.reward  # noqa: F401  (registers the physics rewards named in configs)
+    from perceptual import PERCEPTUAL_REWARDS
+
+    if set(r.weights) & set(PERCEPTUAL_REWARDS):
+        import perceptual.components  # noqa: F401  (registers them; loads no model yet)
+    registry = RewardRegistry(r.weights, max_workers=r.max_workers, options=r.options,
+                              gate=stillness_gate(r.stillness))
     if r.motion_source == "toy":
         t = config.toy
         motion: LatentMotionDecoder = ToyMotionDecoder(t.motion_frames, t.fps, t.gain, t.seed)
     else:
         assert vae is not None
         motion = VideoMotionDecoder(vae, make_pose_motion_source(r.pose_backend, r.pose_options),
-                                    s.fps)
+                                    s.fps, keep_videos=registry.uses_context)
     if r.assume_fps is not None:
         motion = AssumedFpsDecoder(motion, r.assume_fps)
-    import bridge.reward  # noqa: F401  (registers the physics rewards named in configs)
-
-    registry = RewardRegistry(r.weights, max_workers=r.max_workers)
     if r.motion_source == "toy" and s.prompt_file is None:
         train_prompts, eval_prompts = list(TOY_PROMPTS), list(TOY_EVAL_PROMPTS)
     else:

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bridge.stillness import check_settings as check_stillness
+from physics_jax.motion.presence import STILL_PROMPT_WORDS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -58,6 +61,9 @@ class SamplingConfig:
     shift: float = 5.0
     warp: bool = True
     num_frame_per_block: int = 3  # latent frames per block: the sampler's and the training mask's
+    # on CUDA, compile the Wan VAE decoder of the motion stage (NDHWC weights, torch.compile, one
+    # video per call: `generator.compilation.compile_vae_decoder`); the first decode compiles
+    compile_vae_decoder: bool = True
     # "group": every group its own prompt; "epoch": one prompt for the whole epoch (published)
     prompt_mode: str = "group"
     prompt_file: str | None = "data/prompts/motionx_train.txt"
@@ -97,6 +103,22 @@ class TrainingConfig:
 
 
 @dataclass
+class StillnessConfig:
+    """The stillness gate on the combined reward (`bridge.stillness`, docs/training.md,
+    "Stillness"): avg x motion presence, so that a rollout that stops moving loses its reward.
+    Presence per clip: mean over windows of `window_seconds` of min(1, mean joint angular speed
+    / `min_joint_speed`) on poses smoothed over `smooth_seconds`; prompts containing one of
+    `still_prompt_words` get the threshold x `still_prompt_scale` (0: no gate for them)."""
+
+    enabled: bool = False
+    min_joint_speed: float = 0.05  # rad/s: at and above it a window counts fully
+    window_seconds: float = 1.0
+    smooth_seconds: float = 0.2
+    still_prompt_words: tuple[str, ...] = STILL_PROMPT_WORDS
+    still_prompt_scale: float = 0.0
+
+
+@dataclass
 class RewardConfig:
     """Reward components and how generated latents become motion."""
 
@@ -105,9 +127,17 @@ class RewardConfig:
     pose_backend: str = "gvhmr"
     pose_options: dict[str, Any] = field(default_factory=dict)
     max_workers: int = 1
+    # run each batch's motion stage (VAE decode + pose, validity, motion amounts, reward
+    # submission) in one worker thread while the next batch is generated; False runs it inline
+    # between the rollouts (the same results, slower)
+    overlap_motion: bool = True
     # frame rate the reward is told (None: the video's, sampling.fps); the published reward
     # assumed 30 fps for its 16 fps videos
     assume_fps: float | None = None
+    # keyword options of registered rewards named in weights, {name: {option: value}}; e.g.
+    # {"video_hpsv3_local": {"path": "checkpoints/HPSv3"}} (see perceptual.components)
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stillness: StillnessConfig = field(default_factory=StillnessConfig)
 
 
 @dataclass
@@ -201,6 +231,10 @@ class NFTConfig:
             raise ValueError("sampling.denoising_steps must be non-empty, got ()")
         if self.training.train_timesteps is not None and not self.training.train_timesteps:
             raise ValueError("training.train_timesteps must be None or non-empty, got ()")
+        stray = sorted(set(self.reward.options) - set(self.reward.weights))
+        if stray:
+            raise ValueError(f"reward.options names {stray}, which are not in reward.weights")
+        check_stillness(self.reward.stillness, "reward.stillness.")
         fps = self.reward.assume_fps
         if fps is not None and not fps > 0:
             raise ValueError(f"reward.assume_fps must be None or > 0, got {fps}")

@@ -45,12 +45,18 @@ def _sync(device: torch.device) -> None:
 
 
 class VideoMotionDecoder:
-    """VAE decode, then a `MotionSource` on the decoded videos."""
+    """VAE decode, then a `MotionSource` on the decoded videos. With `keep_videos`, the last
+    call's decoded videos stay in `last_videos` as uint8 (B, T, 3, H, W) on their device, for
+    rewards that read them (the trainer passes them in the registry's `RewardContext`); the
+    `MotionBatch` carries motion only."""
 
-    def __init__(self, vae: WanVAE, source: MotionSource, fps: float) -> None:
+    def __init__(self, vae: WanVAE, source: MotionSource, fps: float,
+                 keep_videos: bool = False) -> None:
         self.vae = vae
         self.source = source
         self.fps = fps
+        self.keep_videos = keep_videos
+        self.last_videos: torch.Tensor | None = None
         self.timings: dict[str, float] = {}
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
@@ -59,11 +65,14 @@ class VideoMotionDecoder:
 
     def __call__(self, latents: torch.Tensor) -> MotionBatch:
         device = latents.device
+        self.last_videos = None
         start = time.perf_counter()
         videos = self.decode(latents)
         _sync(device)
         mid = time.perf_counter()
         motion = self.source(videos, self.fps)
+        if self.keep_videos:  # a new tensor per call: a pending reward keeps its own
+            self.last_videos = (videos.clamp(0, 1) * 255).round().to(torch.uint8)
         _sync(device)
         self.timings = {"decode": mid - start, "pose": time.perf_counter() - mid}
         return motion
@@ -82,6 +91,11 @@ class AssumedFpsDecoder:
     def timings(self) -> dict[str, float]:
         """The inner decoder's phase timings of its last call."""
         return getattr(self.inner, "timings", {})
+
+    @property
+    def last_videos(self) -> torch.Tensor | None:
+        """The inner decoder's videos of its last call, when it keeps them."""
+        return getattr(self.inner, "last_videos", None)
 
     def __call__(self, latents: torch.Tensor) -> MotionBatch:
         motion = self.inner(latents)

@@ -3,8 +3,8 @@
 One epoch on each rank:
 1. rollout: the `old` adapter samples its share of G prompt groups x K clips (KV-cache sampler),
    keeping only the clean latents; each batch's latents become motion (VAE + pose, or the toy
-   map) and are submitted to the reward registry, which scores them while the next batch is
-   generated;
+   map) in the motion worker and are submitted to the reward registry, which scores them; both
+   run while the next batch is generated (`reward.overlap_motion`);
 2. rewards of all ranks are gathered; per-group advantages with the global std give r per clip;
 3. training: for each micro-batch, x_t = (1 - s) x0 + s noise at one of the training noise
    levels per clip, x0-predictions of the old, current and reference policies, the NFT loss,
@@ -21,13 +21,14 @@ import math
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from bridge.registry import RewardContext
 from generator.distributed import RankInfo
 from generator.nft import dist
 from generator.nft.advantages import Advantages, compute_advantages
@@ -50,6 +51,7 @@ from generator.noise import draw_noise
 from generator.prediction import predict_x0
 from generator.sampler import CausalSampler, SamplerConfig
 from generator.schedule import add_noise
+from physics_jax.motion.amount import motion_amount
 
 log = logging.getLogger("generator.nft")
 Hook = Callable[[str, dict[str, int]], None]
@@ -65,6 +67,18 @@ class Rollouts:
     prompt_index: list[int]
     rewards: dict[str, torch.Tensor]  # (n,) CPU tensors, keys as the registry gives them
     reasons: list[str]
+    motion: dict[str, torch.Tensor] = field(default_factory=dict)  # (n,) motion amounts
+
+
+@dataclass
+class MotionStage:
+    """One sampling batch after its motion stage: the reward's future with its submit/done
+    times, the motion amounts (n,) and the stage's phase seconds (`to_motion`, `decode`, ...)."""
+
+    reward: Future
+    stamp: dict[str, float]
+    moved: dict[str, torch.Tensor]
+    seconds: dict[str, float]
 
 
 class NFTTrainer:
@@ -142,49 +156,103 @@ class NFTTrainer:
             latents = self.sampler.rollout(noise, context, generator=gens)
         return latents.float()
 
+    def _reward_context(self, prompts: list[str]) -> RewardContext:
+        """The clips' prompts, and the decoded videos when the motion decoder keeps them (for
+        rewards that read them, e.g. the perceptual ones), beside the batch."""
+        return RewardContext(prompts=list(prompts),
+                             videos=getattr(self.parts.motion, "last_videos", None),
+                             video_fps=float(self.config.sampling.fps))
+
     # ----------------------------------------------------------------------------- rollout
+    def _motion_stage(self, x0: torch.Tensor, finite: torch.Tensor, prompts: list[str],
+                      timer: PhaseTimer) -> MotionStage:
+        """One batch's latents -> motion (VAE decode + pose, or the toy map), its validity,
+        reasons and motion amounts, then the reward's submission. Runs in the motion worker
+        under `reward.overlap_motion`; `timer` is the stage's own (the caller adds it up)."""
+        motion = self.parts.motion
+        with timer("to_motion"):
+            clip_motion = motion(x0)
+        for name, seconds in getattr(motion, "timings", {}).items():
+            timer.add(name, seconds)
+        clip_motion.valid = clip_motion.valid & finite.to(clip_motion.valid.device)
+        moved: dict[str, torch.Tensor] = {}
+        for key, value in zip(("joint_speed", "root_speed"), motion_amount(clip_motion),
+                              strict=True):
+            moved[key] = value.detach().float().cpu()
+        moved["valid"] = clip_motion.valid.detach().cpu()
+        for k, ok in enumerate(finite.tolist()):
+            if not ok:
+                clip_motion.reasons[k] = "non-finite latents"
+        stamp = {"submit": time.perf_counter()}
+        future = self.parts.registry.submit(clip_motion, self._reward_context(prompts))
+        future.add_done_callback(lambda _f, s=stamp: s.__setitem__("done", time.perf_counter()))
+        return MotionStage(future, stamp, moved, dict(timer.seconds))
+
     def rollout(self, plan: EpochPlan, timer: PhaseTimer) -> Rollouts:
-        """Generate and score this rank's clips of the epoch (rewards overlap the next batch)."""
-        registry, motion = self.parts.registry, self.parts.motion
-        pending: list[tuple[Any, dict[str, float]]] = []
+        """Generate and score this rank's clips of the epoch.
+
+        Rewards are scored in the registry's worker while the next batch is generated. With
+        `reward.overlap_motion` each batch's motion stage (`_motion_stage`) runs in one motion
+        worker thread while the next batch is generated: after batch j+1's rollout the loop
+        waits for batch j's stage (`motion_wait`) before handing batch j+1 to it, so at most one
+        stage is in flight beside a rollout and results keep the batches' order. Without it the
+        stage runs inline, between the rollouts."""
+        overlap = self.config.reward.overlap_motion
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="motion") if overlap else None
+        in_flight: Future | None = None
+        stages: list[MotionStage] = []
         latents, indices = [], []
-        last_done = [0.0]
-        for j in range(plan.batches_per_rank):
-            self._hook("rollout_batch", epoch=plan.epoch, batch=j)
-            batch = plan.batch_indices(j)
-            prompts = [self.parts.train_prompts[plan.prompt_index(i)] for i in batch]
-            with self.policy.use_old():
-                x0 = self._sample(batch, prompts, plan.epoch, "rollout", timer)
-            finite = torch.isfinite(x0.flatten(1)).all(dim=1)
-            x0 = torch.where(finite[:, None, None, None, None], x0, torch.zeros_like(x0))
-            with timer("to_motion"):
-                clip_motion = motion(x0)
-            for name, seconds in getattr(motion, "timings", {}).items():
+        try:
+            for j in range(plan.batches_per_rank):
+                self._hook("rollout_batch", epoch=plan.epoch, batch=j)
+                batch = plan.batch_indices(j)
+                prompts = [self.parts.train_prompts[plan.prompt_index(i)] for i in batch]
+                with self.policy.use_old():
+                    x0 = self._sample(batch, prompts, plan.epoch, "rollout", timer)
+                finite = torch.isfinite(x0.flatten(1)).all(dim=1)
+                x0 = torch.where(finite[:, None, None, None, None], x0, torch.zeros_like(x0))
+                if pool is None:
+                    stages.append(self._motion_stage(x0, finite, prompts,
+                                                     PhaseTimer(self.device)))
+                else:
+                    if in_flight is not None:
+                        with timer("motion_wait"):
+                            stages.append(in_flight.result())
+                    # the worker's own timer does not synchronise the device: it would wait for
+                    # the rollout kernels the main thread queues meanwhile
+                    in_flight = pool.submit(self._motion_stage, x0, finite, prompts,
+                                            PhaseTimer(torch.device("cpu")))
+                latents.append(x0)
+                indices.extend(batch)
+            if in_flight is not None:
+                with timer("motion_wait"):
+                    stages.append(in_flight.result())
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        moved: dict[str, list[torch.Tensor]] = defaultdict(list)
+        for stage in stages:  # the stages' timings and motion amounts, in batch order
+            for name, seconds in stage.seconds.items():
                 timer.add(name, seconds)
-            clip_motion.valid = clip_motion.valid & finite.to(clip_motion.valid.device)
-            for k, ok in enumerate(finite.tolist()):
-                if not ok:
-                    clip_motion.reasons[k] = "non-finite latents"
-            stamp = {"submit": time.perf_counter()}
-            future = registry.submit(clip_motion)
-            future.add_done_callback(lambda _f, s=stamp: s.__setitem__("done", time.perf_counter()))
-            pending.append((future, stamp))
-            latents.append(x0)
-            indices.extend(batch)
+            for key, value in stage.moved.items():
+                moved[key].append(value)
         rewards: dict[str, list[torch.Tensor]] = defaultdict(list)
         reasons: list[str] = []
+        last_done = 0.0
         with timer("reward_wait"):
-            results = [future.result() for future, _ in pending]
-        for (_, stamp), result in zip(pending, results, strict=True):
-            start = max(stamp["submit"], last_done[0])
-            timer.add("reward", stamp.get("done", start) - start)
-            last_done[0] = stamp.get("done", start)
+            results = [stage.reward.result() for stage in stages]
+        for stage, result in zip(stages, results, strict=True):
+            start = max(stage.stamp["submit"], last_done)
+            timer.add("reward", stage.stamp.get("done", start) - start)
+            last_done = stage.stamp.get("done", start)
             for key, value in result.items():
                 rewards[key].append(value.detach().cpu())
             reasons.extend(result.reasons)
         merged = {k: torch.cat(v) for k, v in rewards.items() if len(v) == len(results)}
         prompt_index = [plan.prompt_index(i) for i in indices]
-        return Rollouts(indices, torch.cat(latents), prompt_index, merged, reasons)
+        motion_amounts = {k: torch.cat(v) for k, v in moved.items()}
+        return Rollouts(indices, torch.cat(latents), prompt_index, merged, reasons,
+                        motion_amounts)
 
     # ----------------------------------------------------------------------------- advantages
     def advantages(self, plan: EpochPlan, rollouts: Rollouts) -> tuple[Advantages, Advantages]:
@@ -322,7 +390,8 @@ class NFTTrainer:
                 prompts = [self.parts.eval_prompts[i % len(self.parts.eval_prompts)]
                            for i in batch]
                 x0 = self._sample(batch, prompts, EVAL_EPOCH_KEY, "eval", timer)
-                result = self.parts.registry(self.parts.motion(x0))
+                clip_motion = self.parts.motion(x0)
+                result = self.parts.registry(clip_motion, self._reward_context(prompts))
                 accumulate_rewards(result, sums, counts)
         return reduce_means(sums, counts, "eval/")
 
@@ -354,6 +423,10 @@ class NFTTrainer:
         counts: dict[str, float] = defaultdict(float)
         accumulate_rewards(rollouts.rewards, sums, counts)
         out = reduce_means(sums, counts, "reward/")
+        if rollouts.motion:  # how much the rollouts move: a collapse toward stillness shows
+            sums, counts = defaultdict(float), defaultdict(float)
+            accumulate_rewards(rollouts.motion, sums, counts)
+            out.update(reduce_means(sums, counts, "motion/"))
         reasons = Counter(r for r in rollouts.reasons if r)
         merged: Counter = Counter()
         for part in dist.all_gather_objects(dict(reasons)):

@@ -72,8 +72,9 @@ def frame_faults(global_orient: Array, body_pose: Array, transl: Array
 
 def row_codes(global_orient: Array, body_pose: Array, transl: Array, lengths: Array,
               fps: Array) -> Array:
-    """(B,) int64 codes into `ROW_REASONS`: VALID where a row can be scored, else the first
-    rule it breaks. Fields (B, T, 3), (B, T, K), (B, T, 3); lengths (B,) frames (integers);
+    """(B,) integer codes into `ROW_REASONS`: VALID where a row can be scored, else the first
+    rule it breaks (numpy, torch or JAX arrays; the scorer applies it inside its program).
+    Fields (B, T, 3), (B, T, K), (B, T, 3); lengths (B,) frames (integers);
     fps (B,) Hz. Only the first `lengths` frames of a row are looked at."""
     xp = namespace(transl)
     t = transl.shape[1]
@@ -84,7 +85,7 @@ def row_codes(global_orient: Array, body_pose: Array, transl: Array, lengths: Ar
         ~fps_in_range(fps),
         *((bad & inside).any(1) for bad in faults),
     ]
-    code = xp.zeros_like(lengths, dtype=xp.int64)
+    code = xp.zeros_like(lengths)  # the integer type of the lengths (int64; int32 under JAX)
     for i, broken in reversed(list(enumerate(rules, start=BAD_LENGTH))):
         code = xp.where(broken, i, code)
     return code

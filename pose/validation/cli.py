@@ -146,8 +146,8 @@ def run(args) -> int:
         written = write_report(result, data, tmp, command)
     print_tables(data)
     s = data["seconds"]
+    scoring = sum(v for k, v in s.items() if k.startswith("score_"))
     console.print(f"{len(result.videos)} videos, {len(result.variants)} clips: pose "
-                  f"{s['pose']:.0f} s, fit {s['fit']:.0f} s, scoring "
-                  f"{s['score_v2'] + s['score_phymotion']:.0f} s; report: "
+                  f"{s['pose']:.0f} s, fit {s['fit']:.0f} s, scoring {scoring:.0f} s; report: "
                   f"{Path(args.out) / written.name}")
     return 0

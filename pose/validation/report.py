@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from physics_jax.commands.outputs import finite_json
-from physics_jax.validation.report import COLORS, STYLE, _grid, _png
+from physics_jax.validation.report import COLORS as PRESET_COLORS
+from physics_jax.validation.report import STYLE, _grid, _png
 from pose.validation.corruptions import CORRUPTIONS
-from pose.validation.suite import VideoSuiteResult, variant_name
+from pose.validation.suite import TRAINING, VideoSuiteResult, variant_name
 from pose.validation.tables import (
     DELTA_TARGET,
     PAIRWISE_TARGET,
@@ -26,6 +27,8 @@ from pose.validation.tables import (
     probe_table,
     ranking_reward,
 )
+
+COLORS = {**PRESET_COLORS, TRAINING: "#7570b3"}
 
 
 def fmt(x, digits: int = 3) -> str:

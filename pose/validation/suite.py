@@ -6,7 +6,10 @@ the neutral one, `corruptions.PROBES`), recovers the pose of every variant once 
 the variants of one video with the same frame count go through the estimator as one batch, in
 parallel threads), fits the humanoid to all variants of all videos in one batched IK call and
 scores all of them with each preset in one `score_clips` call. Both presets score the same
-recovered motion. The frames of a video are dropped once its variants are posed.
+recovered motion. Beside them the rows of `TRAINING` hold the reward the default training
+config optimises for the same motion (v2 times its stillness gate,
+`pose.video_scoring.training_rewards`), so the tables show whether a frozen copy pays. The
+frames of a video are dropped once its variants are posed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from pose.validation.corruptions import CORRUPTIONS, PROBES, check_frames, clip_
 from pose.video_io import VideoReadError, decode_frames, to_float_frames
 
 PRESETS = ("v2", "phymotion")
+TRAINING = "training"
+"""Name of the rows of the default training config's reward (v2 x the stillness gate)."""
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 MIN_FRAMES = 9
 """Shortest usable clip: speed-up x3 keeps ceil(9 / 3) = 3 frames, the scorer's minimum."""
@@ -231,6 +236,24 @@ def run_video_suite(paths: Sequence[str | Path], frames: int = 32, start_s: floa
         for row, p in zip(rows[preset], pose, strict=True):
             if not p["pose_valid"]:
                 mark_invalid(row, p["pose_reason"] or "pose recovery failed")
+    start = time.perf_counter()
+    rows[TRAINING] = training_rows(rows["v2"], clips, device)
+    score_seconds[TRAINING] = time.perf_counter() - start
     return VideoSuiteResult(videos, variants, pose, rows, doses, probes, seed, {
         "pose": pose_seconds, "fit": fit_seconds,
         **{f"score_{p}": s for p, s in score_seconds.items()}})
+
+
+def training_rows(v2_rows: list[dict], clips: list, device: str | None = None) -> list[dict]:
+    """Score rows of the default training config's reward for the clips v2 scored as
+    `v2_rows`: copies of them whose `reward` is the `training_reward` of
+    `pose.video_scoring.training_rewards` (v2 x the stillness gate; no prompt), invalid where
+    the v2 row is."""
+    from pose.video_scoring import training_rewards
+
+    rows = [dict(r) for r in v2_rows]
+    training_rewards(rows, clips, "v2", device=device)
+    for row in rows:
+        row["valid"] = row["training_reward"] is not None
+        row["reward"] = row["training_reward"]
+    return rows

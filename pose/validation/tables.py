@@ -135,6 +135,8 @@ def _scores(row: dict) -> dict:
         out[axis] = {"score": sub.get("score"), **{
             k: {"score": v.get("score"), "value": v.get("value")}
             for k, v in sub.items() if isinstance(v, dict)}}
+    if "training_reward_components" in row:  # the training reward's rows
+        out["components"] = row["training_reward_components"]
     return out
 
 

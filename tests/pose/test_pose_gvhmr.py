@@ -20,7 +20,9 @@ from pose.interface import PoseBackendUnavailable
 
 def test_no_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GVHMR_ROOT", raising=False)
-    with pytest.raises(PoseBackendUnavailable, match="GVHMR_ROOT is not set"):
+    monkeypatch.setattr("pose.gvhmr_setup.package_installed", lambda: False)
+    with pytest.raises(PoseBackendUnavailable,
+                       match="GVHMR_ROOT is not set and the `gvhmr` package is not installed"):
         GvhmrPoseEstimator()
     with pytest.raises(PoseBackendUnavailable, match="GVHMR_ROOT"):
         make_pose_estimator("gvhmr")
@@ -60,9 +62,16 @@ def test_complete_checkout_is_located(tmp_path: Path) -> None:
     assert paths.checkpoints["smplx"].name == "SMPLX_NEUTRAL.npz"
 
 
-def test_runtime_check_on_cpu() -> None:
+@pytest.mark.parametrize("package", ["hmr4d", "gvhmr"])
+def test_runtime_check_on_cpu(package: str) -> None:
     with pytest.raises(PoseBackendUnavailable, match="missing Python package|CUDA"):
-        check_runtime("cpu")
+        check_runtime("cpu", package)
+
+
+def test_runtime_check_names_the_missing_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
+    with pytest.raises(PoseBackendUnavailable, match="missing Python package.*: gvhmr, yacs$"):
+        check_runtime("cuda", "gvhmr")
 
 
 def test_helpers() -> None:

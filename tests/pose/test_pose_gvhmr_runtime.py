@@ -110,6 +110,7 @@ def test_score_video_without_gvhmr_set_up_exits_2_with_one_line(
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
     monkeypatch.delenv("GVHMR_ROOT", raising=False)
+    monkeypatch.setattr("pose.gvhmr_setup.package_installed", lambda: False)
     assert main(["score-video", str(video), "--backend", "gvhmr"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "GVHMR_ROOT is not set" in err[0]

@@ -77,3 +77,27 @@ def test_person_free_clips_are_invalid(result: PoseResult, index: int) -> None:
     assert "no person" in result.reason[index]
     assert float(result.confidence[index].abs().max()) == 0.0
     assert float(result.joint_confidence[index].abs().max()) == 0.0
+
+
+def test_priming_settles_the_tracker_before_the_clip() -> None:
+    """On a still picture the tracked landmarks move for the first frames after detection;
+    showing the first frame `prime_frames` times first leaves them still from frame 0."""
+    if not SQUATS.is_file():
+        pytest.skip(f"real test clip not found: {SQUATS}")
+    from pose.inputs import uint8_frames
+    from pose.mediapipe_backend import run_blazepose
+    from pose.video_io import read_video
+
+    first = read_video(SQUATS, max_frames=1, max_side=320).frames[0]
+    still = list(uint8_frames(first[None].expand(12, -1, -1, -1)))
+    step = {}
+    for prime in (0, 15):
+        track = run_blazepose(still, prime_frames=prime)
+        assert track.detected.all() and track.world.shape == (12, 33, 3)
+        step[prime] = np.linalg.norm(np.diff(track.world, axis=0), axis=-1).mean(-1)  # m/frame
+    assert step[0][:3].max() > 3e-3  # settling: millimetres to centimetres per frame
+    assert step[15].max() < 0.25 * step[0][:3].max()
+    with pytest.raises(ValueError, match="prime_frames"):
+        run_blazepose(still, prime_frames=-1)
+    with pytest.raises(ValueError, match="at least one frame"):
+        run_blazepose([], prime_frames=2)

@@ -86,8 +86,9 @@ def test_score_video_command(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     black = write_black_video(tmp_path / "black.mp4")
     out = tmp_path / "rows.json"
     files = [str(VIDEOS / n) for n in NAMES] + [str(black)]
+    prompts = ["squats", "a person moves", "a dancer", "a man stands still", "nobody"]
     rc = main(["score-video", *files, "--max-frames", str(FRAMES), "--max-side", str(SIDE),
-               "--json", str(out)])
+               "--json", str(out), *[a for p in prompts for a in ("--prompt", p)]])
     assert rc == 0
     printed = capsys.readouterr().out
     assert "score-video" in printed and "invalid" in printed
@@ -101,11 +102,23 @@ def test_score_video_command(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         assert 0.0 < row["fit_error_cm"] < 5.0
         assert row["pose_confidence"] > 0.8 and row["pose_seconds"] > 0.0
         assert set(row["contact"]) >= {"score", "slip", "penetration", "float", "balance"}
+        # the trainer's reward: phymotion_score (= the v2 reward) x the stillness gate
+        parts = row["training_reward_components"]
+        assert row["training_config"].endswith(":causal_forcing_video_phymotion")
+        assert parts["phymotion_score"] == pytest.approx(row["reward"], abs=1e-6)
+        assert 0.0 < parts["stillness/presence"] <= 1.0
+        assert row["training_reward"] == pytest.approx(row["reward"]
+                                                       * parts["stillness/presence"], abs=1e-6)
+    assert [r["training_reward_components"]["stillness/still_prompt"] for r in rows[:4]] == [
+        0.0, 0.0, 0.0, 1.0]
+    assert rows[3]["training_reward_components"]["stillness/presence"] == 1.0  # no gate
     black_row = rows[4]
     assert not black_row["valid"] and not black_row["pose_valid"]
     assert black_row["reason"] == black_row["pose_reason"] == "no person detected in any frame"
     assert black_row["reward"] is None and black_row["kinematic"] == {"score": None}
     assert black_row["fit_error_cm"] is None and black_row["pose_confidence"] == 0.0
+    assert black_row["training_reward"] is None
+    assert black_row["training_reward_components"]["phymotion_score"] is None
 
 
 @pytest.mark.parametrize("kind", ["missing", "junk"])

@@ -46,3 +46,26 @@ def test_bad_arguments(tmp_path: Path) -> None:
         read_video(tmp_path / "x.mp4", scale=1.5)
     with pytest.raises(ValueError, match="max_frames"):
         read_video(tmp_path / "x.mp4", max_frames=0)
+
+
+def test_pose_on_tensors_needs_no_pyav() -> None:
+    """The pose package and its backends import with PyAV absent (the GPU machine has none):
+    PyAV is imported only when a file is decoded, and decoding then names it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['av'] = None  # any 'import av' now raises ImportError\n"
+        "import pose, pose.backends, pose.mediapipe_backend, pose.motion, pose.video_scoring\n"
+        "from pose.video_io import decode_frames\n"
+        "try:\n"
+        "    decode_frames(sys.argv[1])\n"
+        "except ImportError as err:\n"
+        "    print('decode:', err)\n"
+    )
+    video = Path(__file__).resolve().parents[2] / "pyproject.toml"  # any existing file
+    out = subprocess.run([sys.executable, "-c", code, str(video)], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "decode:" in out.stdout and "av" in out.stdout

@@ -242,7 +242,7 @@ def test_quick_run_writes_the_report_and_every_row(quick_run) -> None:
     html = (out / "index.html").read_text()
     assert html.count("data:image/png;base64,") == 2  # reward vs dose, probes
     rows = {(r["corruption"], r["preset"]): r for r in data["table"]}
-    assert set(rows) == {(c, p) for c in CORRUPTIONS for p in ("v2", "phymotion")}
+    assert set(rows) == {(c, p) for c in CORRUPTIONS for p in ("v2", "phymotion", "training")}
     for r in rows.values():
         assert r["videos"] == 1 and r["doses"] == [CORRUPTIONS[r["corruption"]].neutral,
                                                    CORRUPTIONS[r["corruption"]].largest]
@@ -263,10 +263,14 @@ def test_quick_run_writes_the_report_and_every_row(quick_run) -> None:
     assert variants["half_rate"]["fps"] == pytest.approx(15.0)
     for name, v in variants.items():
         assert v["pose_valid"], name
-        for preset in ("v2", "phymotion"):
+        for preset in ("v2", "phymotion", "training"):
             s = v[preset]
             assert s["valid"] and _finite(s["reward"]), (name, preset)
             assert _finite(s["contact"]["slip"]["score"]) and _finite(s["dynamic"]["score"])
+        # the training reward is v2's times the stillness gate's motion presence in [0, 1]
+        presence = v["training"]["components"]["stillness/presence"]
+        assert 0.0 <= presence <= 1.0, name
+        assert v["training"]["reward"] == pytest.approx(v["v2"]["reward"] * presence, abs=1e-5)
 
 
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys) -> None:

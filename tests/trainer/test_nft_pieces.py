@@ -11,7 +11,7 @@ from nft_helpers import toy_config
 from safetensors.torch import load_file
 
 from app.cli import main as phymotion_main
-from bridge.registry import MotionBatch, RewardRegistry
+from bridge.registry import MotionBatch, RewardContext, RewardRegistry
 from generator.lora import add_lora
 from generator.model import CausalWanModel
 from generator.nft.checkpointing import (
@@ -26,7 +26,7 @@ from generator.nft.ema import ParameterEMA
 from generator.nft.motion import MotionSource, PoseMotionSource, VideoMotionDecoder
 from generator.nft.plan import clip_generator, epoch_prompts, make_plan
 from generator.nft.policy import PolicySet
-from generator.nft.toy import TARGET_U, ToyMotionDecoder
+from generator.nft.toy import TARGET_U, TOY_PROMPTS, ToyMotionDecoder
 from generator.nft.trainer import NFTTrainer
 from generator.tiny import build_tiny_vae, tiny_model_config
 from generator.vae import WanVAE
@@ -207,6 +207,7 @@ def test_non_finite_rewards_are_dropped_in_an_epoch(tmp_path: Path):
     metrics = trainer.run_epoch(0)
     assert metrics["reward/used_fraction"] == pytest.approx(10 / 16)
     assert all(v == v for k, v in metrics.items() if k.startswith(("loss/", "train/")))
+    assert metrics["motion/valid"] == 1.0 and metrics["motion/root_speed"] >= 0.0
     params = trainer.policy.trained
     assert all(torch.isfinite(p).all() for p in params.values())
     assert any(not torch.equal(before[k], p) for k, p in params.items())
@@ -236,18 +237,37 @@ class _BrightnessSource:
 
 
 def test_epoch_through_vae_decode_and_a_motion_source(tmp_path: Path):
+    """Motion from decoded videos; a component that reads the RewardContext gets each batch's
+    decoded videos (uint8, kept by the decoder, not in the MotionBatch) and prompts."""
     def height_motion(batch):
         return {"reward": -batch.transl[:, :, 1].std(dim=1), "valid": batch.valid}
 
+    seen: list[RewardContext] = []
+
+    def brightness(batch, context):
+        seen.append(context)
+        return {"reward": context.videos.float().mean(dim=(1, 2, 3, 4)) / 255}
+
+    brightness.uses_context = True
     trainer = NFTTrainer(toy_config(tmp_path))
     source = _BrightnessSource()
     assert isinstance(source, MotionSource)
-    trainer.parts.motion = VideoMotionDecoder(WanVAE(build_tiny_vae()), source, fps=16.0)
-    trainer.parts.registry = RewardRegistry({"height": 1.0}, {"height": height_motion})
+    trainer.parts.motion = VideoMotionDecoder(WanVAE(build_tiny_vae()), source, fps=16.0,
+                                              keep_videos=True)
+    trainer.parts.registry = RewardRegistry({"height": 1.0, "brightness": 0.0},
+                                            {"height": height_motion, "brightness": brightness})
     metrics = trainer.run_epoch(0)
     assert metrics["time/decode"] > 0 and metrics["time/pose"] > 0
     assert metrics["reward/used_fraction"] == 1.0 and metrics["reward/avg"] < 0
     assert trainer.global_step == 1
+    assert len(seen) == 16 // trainer.config.sampling.batch_size
+    b = trainer.config.sampling.batch_size
+    for context in seen:
+        v = context.videos
+        assert v.dtype == torch.uint8 and v.ndim == 5 and (v.shape[0], v.shape[2]) == (b, 3)
+        assert len(context.prompts) == b and set(context.prompts) <= set(TOY_PROMPTS)
+        assert context.video_fps == trainer.config.sampling.fps
+    assert len({c.videos.data_ptr() for c in seen}) == len(seen)  # a tensor per batch
 
 
 def test_checkpoint_write_load_prune(tmp_path: Path):
@@ -278,3 +298,20 @@ def test_checkpoint_write_load_prune(tmp_path: Path):
     a_key = next(k for k in shadow if "lora_A" in k)
     stored = next(v for k, v in lora.items() if k == a_key.replace(".default", ""))
     torch.testing.assert_close(stored, shadow[a_key])  # lora/ holds the EMA weights
+
+
+def test_vae_decoder_is_compiled_on_cuda_only(monkeypatch) -> None:
+    """`sampling.compile_vae_decoder` compiles the motion stage's VAE decoder on a CUDA device
+    (the fast path measured in benchmarks/rl_step.py); never on the CPU or when switched off."""
+    from generator.nft import components
+    from generator.nft.config import SamplingConfig
+
+    compiled: list[object] = []
+    monkeypatch.setattr(components, "compile_vae_decoder", compiled.append)
+    vae = object()
+    assert components.prepare_decoder(vae, SamplingConfig(), torch.device("cuda")) is True
+    assert compiled == [vae]
+    assert components.prepare_decoder(vae, SamplingConfig(), torch.device("cpu")) is False
+    off = SamplingConfig(compile_vae_decoder=False)
+    assert components.prepare_decoder(vae, off, torch.device("cuda")) is False
+    assert compiled == [vae]

@@ -35,7 +35,10 @@ def test_published_entries_differ_only_in_the_documented_switches(base: str):
     project = load_config(f"{CONFIGS}:{base}")
     published = load_config(f"{CONFIGS}:{base}_published")
     a, b = _flat(project), _flat(published)
-    assert {k for k in a if a[k] != b[k]} == SWITCHES
+    gated = base == "causal_forcing_video_phymotion"  # the toy runs without the stillness gate
+    assert {k for k in a if a[k] != b[k]} == SWITCHES | ({"reward.stillness"} if gated else set())
+    assert project.reward.stillness.enabled is gated
+    assert published.reward.stillness.enabled is False
     m, s, t, r = project.model, project.sampling, project.training, project.reward
     assert (m.adapter_dtype, s.prompt_mode, t.attention_mask, t.invalid_policy, t.ema_start,
             t.train_timesteps, r.assume_fps) == ("float32", "group", "block", "drop", "init",
@@ -157,7 +160,9 @@ def test_toy_profiles_run_and_differ_where_documented(tmp_path: Path,
 @pytest.mark.parametrize("block", [1, 2])
 def test_one_block_size_drives_the_sampler_and_the_training_mask(
         block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    run = _one_epoch("tiny_cpu_toy", tmp_path, monkeypatch, f"sampling.num_frame_per_block={block}")
+    # 13 video frames: 4 latent frames, whole blocks of 1 and of 2
+    run = _one_epoch("tiny_cpu_toy", tmp_path, monkeypatch, f"sampling.num_frame_per_block={block}",
+                     "sampling.num_frames=13")
     trainer = run["trainer"]
     assert run["masks"] == {block}
     assert trainer.sampler_config.num_frame_per_block == block

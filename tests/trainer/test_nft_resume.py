@@ -48,8 +48,11 @@ def test_tensorboard_logs_every_component(uninterrupted):
                 "reward/phymotion_score/dynamic/torque", "reward/phymotion_score/valid",
                 "advantage/mean", "advantage/r_mean", "loss/policy", "loss/kl",
                 "train/grad_norm", "train/old_decay", "time/rollout", "time/reward",
-                "time/train_forward_backward", "eval/avg"):
+                "time/train_forward_backward", "eval/avg", "motion/joint_speed",
+                "motion/root_speed"):
         assert tag in tags, tag
+    speeds = [e.value for e in events.Scalars("motion/joint_speed")]
+    assert len(speeds) == EPOCHS and all(0 < s < 100 for s in speeds)  # rad/s, the toy moves
     assert [e.step for e in events.Scalars("reward/avg")] == list(range(1, EPOCHS + 1))
     assert [e.step for e in events.Scalars("eval/avg")] == [0, 3, 6]
     assert "advantage/values" in events.Tags()["histograms"]

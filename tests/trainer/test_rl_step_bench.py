@@ -40,3 +40,28 @@ def test_tiny_rl_step(tmp_path: Path, physics_registry, capsys):
                      + s["train_fwd_bwd"]) + s["optimizer"]
     assert record["estimated_epoch_seconds_per_gpu"] == pytest.approx(expected)
     assert "| train_fwd_bwd |" in capsys.readouterr().out
+    assert "overlap" not in record  # only with --overlap
+
+
+def test_tiny_rl_step_overlap(tmp_path: Path, physics_registry, capsys):
+    """--overlap: two sampling batches with the motion stage inline and overlapped; inline, the
+    whole stage lies between the rollouts, overlapped only its hand-off does."""
+    bench = _load_benchmark()
+    out = tmp_path / "rl_step.json"
+    args = bench.parse_args(["--tiny", "--overlap", "--pose", "none", "--json", str(out),
+                             "--warmup", "0", "--repeats", "1"])
+    record = bench.run_benchmark(args, registry=physics_registry)
+    bench.print_record(record)
+    assert json.loads(out.read_text())["overlap"] == record["overlap"]
+    serial, overlap = record["overlap"]["serial"], record["overlap"]["overlap"]
+    for t in (serial, overlap):
+        assert sorted(t) == ["gpu_idle_per_step", "motion_wait", "rollout", "wall"]
+        assert 0 <= t["motion_wait"] <= t["gpu_idle_per_step"] < t["wall"]
+        assert 0 < t["rollout"] < t["wall"]
+    gap = {m: t["gpu_idle_per_step"] - t["motion_wait"] for m, t in record["overlap"].items()}
+    # inline, decode + physics sit between the rollouts; overlapped, only the hand-off does.
+    # Relative bounds: on a loaded 2-core machine a thread can be descheduled for milliseconds.
+    assert gap["overlap"] < 0.2 * gap["serial"], gap
+    assert serial["motion_wait"] < 0.2 * gap["serial"]  # nothing to wait for: ran inline
+    printed = capsys.readouterr().out
+    assert "| serial |" in printed and "| overlap |" in printed
