@@ -102,12 +102,14 @@ class PhysicsReward:
     `<axis>` and `<axis>/<term>` scores, `<axis>/<term>/value` physical values and
     `<axis>/<term>/<detail>` details (v2: `contact/slip/drift`). A row outside the validity
     rule is `valid` False with a reason; a batch that breaks the shape contract is a
-    ValueError naming the field.
+    ValueError naming the field. `measurement`: "mocap" or "video" (motion recovered from
+    video: the preset's tolerances widened, `calibration.measurement`).
     """
 
     def __init__(self, preset: str = "v2", chunk: int = ScorerConfig.chunk, bucket: bool = True,
-                 max_workers: int = 2, dynamics: str = "lean"):
-        self.scorer = BatchScorer(ScorerConfig(preset=preset, chunk=chunk, dynamics=dynamics))
+                 max_workers: int = 2, dynamics: str = "lean", measurement: str = "mocap"):
+        self.scorer = BatchScorer(ScorerConfig(preset=preset, chunk=chunk, dynamics=dynamics,
+                                               measurement=measurement))
         self.bucket = bucket
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="reward")
 
@@ -172,15 +174,18 @@ class PhysicsReward:
 
 class PhysicsRewardFn:
     """The physics reward as a reward-registry component: `MotionBatch` (torch) -> the
-    `PhysicsReward` output plus `reasons` (one string per clip). Built at the first call."""
+    `PhysicsReward` output plus `reasons` (one string per clip). Built at the first call. The
+    registry's motion is recovered from generated video, so it scores with the video
+    measurement's tolerances by default."""
 
-    def __init__(self, preset: str):
+    def __init__(self, preset: str, measurement: str = "video"):
         self.preset = preset
+        self.measurement = measurement
         self._reward: PhysicsReward | None = None
 
     def __call__(self, batch: MotionBatch) -> dict[str, torch.Tensor]:
         if self._reward is None:
-            self._reward = PhysicsReward(preset=self.preset)
+            self._reward = PhysicsReward(preset=self.preset, measurement=self.measurement)
         result = self._reward(batch.global_orient, batch.body_pose, batch.transl, batch.lengths,
                               batch.fps)
         result["reasons"] = self._reward.reasons(result)

@@ -14,15 +14,18 @@ from physics_jax.results import clip_results, rejected_row
 
 
 @lru_cache(maxsize=8)
-def get_scorer(preset: str = "v2", dtype: str = "float32", chunk: int = ScorerConfig.chunk
-               ) -> BatchScorer:
-    """One scorer per (preset, dtype, chunk), shared (it holds no mutable simulator state)."""
+def get_scorer(preset: str = "v2", dtype: str = "float32", chunk: int = ScorerConfig.chunk,
+               measurement: str = "mocap") -> BatchScorer:
+    """One scorer per (preset, dtype, chunk, measurement), shared (it holds no mutable
+    simulator state)."""
     configure_jax()
-    return BatchScorer(ScorerConfig(preset=preset, dtype=dtype, chunk=chunk))
+    return BatchScorer(ScorerConfig(preset=preset, dtype=dtype, chunk=chunk,
+                                    measurement=measurement))
 
 
 def score_clips(clips: list[SmplClip], preset: str = "v2", device: str | None = None,
-                batch_size: int = 256, dtype: str = "float32", params=None) -> list[dict]:
+                batch_size: int = 256, dtype: str = "float32", params=None,
+                measurement: str = "mocap") -> list[dict]:
     """Score clips; invalid ones come back `valid: False` with a reason, the rest are scored.
 
     A clip is an `SmplClip`, an object with its fields or a dict of them (`global_orient`,
@@ -33,11 +36,13 @@ def score_clips(clips: list[SmplClip], preset: str = "v2", device: str | None = 
     batch of its own, and one longer than the device accepts (`pipeline.max_clip_frames`) comes
     back invalid with a reason (`pipeline.plan_batches`). `params`: the preset's parameters
     (`presets.registry.load_params`, e.g. a `--calibration` file); None: its default
-    (`presets.registry.default_params`). They are traced: any values share one program.
+    (`presets.registry.default_params`) for `measurement` ("mocap", or "video" for motion
+    recovered from video: widened tolerances, `calibration.measurement`). They are traced: any
+    values share one program.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    scorer = get_scorer(preset, dtype)
+    scorer = get_scorer(preset, dtype, measurement=measurement)
     dev = jax_device(device)
     batches, rejected = plan_batches([describe_clip(c)[0] for c in clips], batch_size,
                                      scorer.max_frames(dev))

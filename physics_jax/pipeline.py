@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from physics_jax.calibration.measurement import check_measurement
 from physics_jax.humanoid.layout import HumanoidLayout
 from physics_jax.kernels.dynamics import BACKENDS, DynamicsKernel
 from physics_jax.kernels.masked import frame_mask
@@ -117,15 +118,19 @@ class ScorerConfig:
     default keeps 1024 clips of 48 frames to two chunks, within 4 KiB per frame; a clip longer
     than it runs its per-frame physics in chunks of this many frames and its scores whole);
     dynamics: "lean" (fused Newton-Euler) or "mjx" (MJX's smooth pipeline), same results;
-    max_frames: longest clip accepted (frames), None: `max_clip_frames` of the device."""
+    max_frames: longest clip accepted (frames), None: `max_clip_frames` of the device;
+    measurement: "mocap" or "video", what the motion was measured with: it picks the default
+    parameters (`presets.registry.default_params`; video widens the tolerances)."""
 
     preset: str = "v2"
     dtype: str = "float32"
     chunk: int = 32768
     dynamics: str = "lean"
     max_frames: int | None = None
+    measurement: str = "mocap"
 
     def __post_init__(self):
+        check_measurement(self.measurement)
         if self.preset not in PRESETS:
             raise ValueError(f"unknown preset {self.preset!r}; choose one of {PRESETS}")
         if self.dynamics not in BACKENDS:
@@ -144,7 +149,7 @@ class BatchScorer:
 
     def __init__(self, config: ScorerConfig = ScorerConfig(), params: Params | None = None):
         self.config = config
-        self.preset: Preset = get_preset(config.preset, params)
+        self.preset: Preset = get_preset(config.preset, params, config.measurement)
         self.layout: HumanoidLayout = self.preset.layout
         self.dtype = jnp.dtype(config.dtype)
         self.params = self.preset.params.cast(self.dtype)

@@ -128,7 +128,7 @@ def training_rewards(rows: list[dict], clips: list, preset: str,
     for name in reward.weights:
         same = PHYSICS_PRESETS[name] == preset and reward.assume_fps is None
         scored = rows if same else score_clips(fps_clips, preset=PHYSICS_PRESETS[name],
-                                                device=device)
+                                                device=device, measurement="video")
         values = torch.tensor([float(r["reward"]) if r["valid"] and r["reward"] is not None
                                else 0.0 for r in scored])
         ok = torch.tensor([bool(r["valid"]) and p for r, p in zip(scored, pose_ok, strict=True)])
@@ -188,7 +188,7 @@ def score_videos(paths: Sequence[str | Path], preset: str = "v2", backend: str =
 
     clips = [to_smpl_clips(r, [str(p)])[0] for r, p in zip(results, files, strict=True)]
     start = time.perf_counter()
-    rows = score_clips(clips, preset=preset, device=device)
+    rows = score_clips(clips, preset=preset, device=device, measurement="video")
     score_seconds = time.perf_counter() - start
     for row, result, secs in zip(rows, results, seconds, strict=True):
         row.update(pose_fields(result, backend, secs))

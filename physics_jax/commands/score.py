@@ -22,6 +22,9 @@ def register(subparsers) -> None:
     p.add_argument("--calibration", metavar="FILE", default=None,
                    help="v2 parameters (a `phymotion calibrate` file; default: the shipped "
                         "calibration)")
+    p.add_argument("--measurement", choices=("mocap", "video"), default="mocap",
+                   help="what the motion was measured with: video (motion recovered by "
+                        "`python -m pose`) widens the tolerances (docs/calibration.md)")
     p.set_defaults(func=_cmd_score)
 
 
@@ -57,13 +60,14 @@ def _cmd_score(args) -> int:
         check_file(args.json_path, "--json")
     params = None
     if args.calibration:
+        from physics_jax.calibration.measurement import for_measurement
         from physics_jax.presets.registry import load_params
 
-        params = load_params(args.calibration, args.preset)
+        params = for_measurement(load_params(args.calibration, args.preset), args.measurement)
     clips = load_all(args.paths, args.assume_fps)
     t0 = time.perf_counter()
     rows = score_clips(clips, preset=args.preset, device=args.device, batch_size=args.batch_size,
-                       params=params)
+                       params=params, measurement=args.measurement)
     elapsed = time.perf_counter() - t0
     if args.json_path:  # before the table: the results are kept whatever the printing does
         write_json(args.json_path, rows, "--json")

@@ -31,20 +31,26 @@ DEFAULT_CALIBRATION = {"v2": CALIBRATIONS / "v2_default.json"}
 whole corpus (docs/calibration.md); a preset without one judges by its class defaults."""
 
 
-def default_params(name: str) -> Params:
+def default_params(name: str, measurement: str = "mocap") -> Params:
     """The parameters `name` scores with by default: its shipped calibration if it has one
-    (`DEFAULT_CALIBRATION`), else its class defaults."""
+    (`DEFAULT_CALIBRATION`), else its class defaults; for motion recovered from video
+    (`measurement` "video") with its tolerances widened (`calibration.measurement`)."""
+    from physics_jax.calibration.measurement import check_measurement, for_measurement
+
+    check_measurement(measurement)
     path = DEFAULT_CALIBRATION.get(name)
     if path is not None and path.exists():
-        return load_params(path, name)
-    return params_class(name)()
+        params = load_params(path, name)
+    else:
+        params = params_class(name)()
+    return for_measurement(params, measurement)
 
 
-def get_preset(name: str, params: Params | None = None) -> Preset:
-    """The preset object of `name`, with `params` (None: `default_params`)."""
+def get_preset(name: str, params: Params | None = None, measurement: str = "mocap") -> Preset:
+    """The preset object of `name`, with `params` (None: `default_params` of `measurement`)."""
     preset = _preset_class(name)()
     if params is None:
-        params = default_params(name)
+        params = default_params(name, measurement)
     if type(params) is not type(preset.params):
         raise ValueError(f"preset {name!r} takes {type(preset.params).__name__}, got "
                          f"{type(params).__name__}")

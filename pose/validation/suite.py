@@ -231,7 +231,8 @@ def run_video_suite(paths: Sequence[str | Path], frames: int = 32, start_s: floa
     for preset in PRESETS:
         say(f"scoring {len(clips)} clips with {preset}")
         start = time.perf_counter()
-        rows[preset] = score_clips(clips, preset=preset, device=device, batch_size=batch_size)
+        rows[preset] = score_clips(clips, preset=preset, device=device, batch_size=batch_size,
+                                   measurement="video")
         score_seconds[preset] = time.perf_counter() - start
         for row, p in zip(rows[preset], pose, strict=True):
             if not p["pose_valid"]:
