@@ -26,6 +26,14 @@ from pose.gating import GateThresholds
 from pose.interface import NUM_JOINTS, PoseResult
 
 MIN_WEIGHT = 0.1
+FIRST_FRAME_ROUNDS = 4
+"""More rounds of the IK solver's iterations for each clip's first frame
+(`SolverConfig.first_rounds`): the tracking sweep starts every later frame from the one before
+it, so a first frame left short of its optimum makes the fit go on converging frame after
+frame, a drift that reads as motion. On the frozen copies of the 25 real videos (BlazePose
+landmarks still to 0.01-0.06 cm per frame) it made the fitted joints turn at up to 1 rad/s
+and gave 12 of 25 a motion presence above 0.5; with 4 more rounds, 5 (docs/pose.md, "IK
+convergence")."""
 
 
 @dataclass
@@ -71,6 +79,7 @@ def fit_smpl(joints: np.ndarray, weights: np.ndarray, lengths: np.ndarray, fps: 
     fps: (B,). Returns arrays (B, T, ...), frames past a clip's length undefined.
     """
     from physics_jax.ik import fit_joints
+    from physics_jax.ik.solver import SolverConfig
 
     joints = np.asarray(joints, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
@@ -97,7 +106,8 @@ def fit_smpl(joints: np.ndarray, weights: np.ndarray, lengths: np.ndarray, fps: 
         return SmplFit(np.zeros((batch, frames, 3)), np.zeros((batch, frames, 69)),
                        np.zeros((batch, frames, 3)), zeros[:, 0] + np.nan, zeros[:, 0] + np.nan,
                        np.zeros(batch, dtype=bool), ["not fitted (no usable joints)"] * batch)
-    fit = fit_joints(safe_joints, lengths, fps, weights=safe_weights)
+    fit = fit_joints(safe_joints, lengths, fps, weights=safe_weights,
+                     config=SolverConfig(first_rounds=FIRST_FRAME_ROUNDS))
     go = np.asarray(fit.global_orient, dtype=np.float64)
     bp = np.asarray(fit.body_pose, dtype=np.float64).reshape(batch, frames, 69)
     tr = np.asarray(fit.transl, dtype=np.float64)

@@ -77,6 +77,7 @@ class SolverConfig:
     iterations: int = 6  # Levenberg-Marquardt steps per stage
     track: float = 0.05  # weight of the turn from the previous frame in the tracking sweep
     smooth_passes: int = 1  # red-black passes with the smoothness term
+    first_rounds: int = 0  # more rounds of `iterations` steps for a clip's first frame
     chunk: int = 512  # frames per vmapped block (bounds the memory of the Jacobians)
 
 
@@ -323,7 +324,10 @@ def track(own: Pose, targets: jnp.ndarray, sqrt_w: jnp.ndarray, start: jnp.ndarr
     the previous frame's bones weighted by `cfg.track`, and keeps that tracked pose unless its
     own solution `own` costs less under the same weight (a frame the tracking lost, a source
     glitch). start (N,): True where the frame before is not this frame's previous one (a
-    clip's first frame), which keeps its own solution.
+    clip's first frame), which keeps its own solution, first iterated `cfg.first_rounds` more
+    times: the frames after it start from it, and a first frame left short of its optimum
+    would make them go on converging frame after frame, a drift that reads as motion (on a
+    still picture, up to 1 rad/s of joint turn).
 
     Frame-by-frame solutions can land in different basins where several poses fit the joints
     about equally well: the fit folds the 5.9 cm Spine bone to move the chest and everything
@@ -332,8 +336,17 @@ def track(own: Pose, targets: jnp.ndarray, sqrt_w: jnp.ndarray, start: jnp.ndarr
     between frames). Starting from the previous frame keeps consecutive frames on one fold."""
     weight = jnp.asarray(cfg.track, targets.dtype)
 
+    zero = jnp.zeros((), targets.dtype)
+
+    def converge(p: Pose, tgt, sw) -> Pose:
+        own = _Frame(tgt, sw, p.bones, p.bones)
+        return jax.lax.fori_loop(0, cfg.first_rounds,
+                                 lambda _, q: levenberg_marquardt(q, own, zero, cfg), p)
+
     def step(prev: jnp.ndarray, x):
         mine, tgt, sw, begin = x
+        # a clip's first frame is solved to convergence: the frames after it start from it
+        mine = jax.lax.cond(begin, converge, lambda p, *_: p, mine, tgt, sw)
         frame = _Frame(tgt, sw, prev, prev)
         tracked = levenberg_marquardt(mine._replace(bones=prev), frame, weight, cfg)
         keep = begin | (_cost(mine, frame, weight, cfg) <= _cost(tracked, frame, weight, cfg))
