@@ -28,6 +28,7 @@ and balance's physical ones."""
 
 
 def check_measurement(measurement: str) -> str:
+    """`measurement` itself if it is one of `MEASUREMENTS`, else a ValueError naming them."""
     if measurement not in MEASUREMENTS:
         raise ValueError(f"unknown measurement {measurement!r}; choose one of {MEASUREMENTS}")
     return measurement
