@@ -42,7 +42,9 @@ def worst_stretch(x: np.ndarray, fps: float, sigma_s: float = float(V2.worst_win
     sigma `sigma_s`, truncated at `taps` frames each side and renormalised at the clip's ends."""
     offs = np.arange(-taps, taps + 1)
     w = np.exp(-0.5 * (offs / fps / sigma_s) ** 2)
-    curve = np.convolve(x, w, mode="same") / np.convolve(np.ones_like(x), w, mode="same")
+    # zero-padded by `taps` each side, so the window may be longer than the clip: (T,) out
+    num = np.convolve(np.pad(x, taps), w, mode="valid")
+    curve = num / np.convolve(np.pad(np.ones_like(x), taps), w, mode="valid")
     k = int(np.argmax(curve))
     return k / fps, float(curve[k])
 

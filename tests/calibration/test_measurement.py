@@ -12,8 +12,12 @@ import pytest
 
 from bridge.reward import PhysicsRewardFn
 from physics_jax.api import score_clips
-from physics_jax.calibration.measurement import (TOLERANCE_FIELDS, VIDEO_TOLERANCE,
-                                                 for_measurement, widen)
+from physics_jax.calibration.measurement import (
+    TOLERANCE_FIELDS,
+    VIDEO_TOLERANCE,
+    for_measurement,
+    widen,
+)
 from physics_jax.kernels.soft import soft_ramp
 from physics_jax.motion import load_motion
 from physics_jax.presets.registry import default_params

@@ -9,8 +9,10 @@ from app.cli import main
 from physics_jax.validation.corruptions import CORRUPTIONS
 from physics_jax.validation.metrics import AUROC_TARGET, SPEARMAN_TARGET
 
-# v2 reaches both targets on the quick set for these; the others are reported (docs/validation.md)
-V2_PASSES_QUICK = ("skate", "float", "sink", "time_warp", "teleport")
+# v2 (the shipped calibration) reaches both targets on the quick set for these; the others are
+# reported (docs/validation.md). Skate misses on the quick set's three doses (Spearman -0.862,
+# AUROC 1.000) and passes on the full run (-0.950).
+V2_PASSES_QUICK = ("float", "sink", "jitter", "time_warp", "teleport", "hover", "lean")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from viz_clips import LIFT, SINK
 
 from physics_jax.api import score_clips
 from physics_jax.errors import MotionFormatError
+from physics_jax.presets.registry import default_params
 from physics_jax.synthetic import synthetic_clip
 from physics_jax.viz import timeline as tlm
 from physics_jax.viz.plots import drift_component, worst_stretch
@@ -56,6 +57,7 @@ def test_clip_values_are_reductions_of_the_frame_signals(analysed, scored):
     assert nonzero == {k[1] for k in REDUCTIONS}  # every definition exercised with a real value
 
 
+V2_WINDOW_S = default_params("v2").worst_window_s
 WORST = {("contact", "penetration"): "penetration", ("contact", "float"): "floating",
          ("dynamic", "residual_force"): "residual"}
 
@@ -72,7 +74,9 @@ def test_worst_stretch_marked_on_the_timeline_is_the_scorers(analysed, scored):
             assert value == pytest.approx(scored[name][axis][sub]["worst"], rel=1e-4, abs=1e-6)
             if value > 1e-3:
                 seen.add(sub)
-                assert x[int(round(at * tl.fps))] > 0.25 * np.max(x), (name, sub)
+                # a large value of x lies within one window sigma (these clips are 0.3-1 s)
+                near = np.abs(np.arange(len(x)) / tl.fps - at) <= float(V2_WINDOW_S)
+                assert np.max(x[near]) >= 0.5 * np.max(x), (name, sub)
     assert seen == {k[1] for k in WORST}
 
 
