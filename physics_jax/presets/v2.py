@@ -6,7 +6,7 @@ What it fixes (reward.md §5):
 2. contact and penetration from geometry: the corners of the four foot boxes, the palms (the
    hand joints lowered by `palm_half_thickness`, so hand-supported motion such as a cartwheel
    has support) and the lowest points of 13 body geoms (`BODY_BONES`: seat, back, head,
-   thighs, shins, arms; `body_corners`), so that floor work (sitting, kneeling, lying, rolling)
+   thighs, shins, arms; `body_points`), so that floor work (sitting, kneeling, lying, rolling)
    rests on what carries it, against a floor estimated as the support-weighted median of the
    per-frame lowest point (each frame weighted by the vertical support it needs, clip(f_z /
    body weight, 0, 1), so flight phases do not vote): sinking or floating in fewer than half
@@ -53,8 +53,9 @@ Clip values (what the JSON reports) and their parameters (fields of `V2Params`,
   best-anchored contact point, a soft minimum (`slip_softmin` 0.1 m/s) over the touching
   candidates of the smaller of the backward and forward horizontal speed (a point planted on
   one side of a frame counts as still: touch-down, lift-off and heel-to-toe roll are not
-  sliding). Candidates: every corner of the contact boxes, and each box's pivot, the stillest
-  point of its bottom face under the planar rigid motion between frames (`pivot_speed`): a foot
+  sliding). Candidates: every contact point, each box weighing as 8 points (`POINT_WEIGHT`),
+  and each box's pivot, the stillest point of its footprint under the planar rigid motion
+  between frames (`pivot_speed`): a foot
   turning on the ball in a pirouette or a pivot step moves every corner but not the point it
   turns about. `slip_offset` 0.12 m/s: 30 fps runs reach 0.10-0.11 m/s in the tuning windows
   (pirouettes 0.09 with the pivot, 0.27 without it); `slip_scale` 0.06 m/s (a slide at twice
@@ -167,6 +168,15 @@ def _body_geoms() -> tuple[np.ndarray, np.ndarray]:
 _BODY_ENDS, _BODY_RADII = _body_geoms()
 _CORNERS = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
 _FOOT_HALF = np.array([BONES[BONE_NAMES.index(n)].geom_size for n in FOOT_BONES])  # (4, 3)
+BOX_GROUPS = ((len(FOOT_BONES), 8), (len(HAND_BONES), 1), (len(BODY_BONES), 2))
+"""(boxes, distinct points of each) of the contact boxes, in `CONTACT_BONES` order: the foot
+boxes' 8 corners, each palm's one point, each body geom's two lowest points."""
+BOX_POINTS = np.concatenate([np.full(boxes, n) for boxes, n in BOX_GROUPS])  # (K,)
+POINT_BOX = np.repeat(np.arange(len(BOX_POINTS)), BOX_POINTS)  # (P,) each point's box
+FOOT_POINTS = BOX_GROUPS[0][0] * BOX_GROUPS[0][1]  # the foot boxes' corners come first
+POINT_WEIGHT = 8.0 / BOX_POINTS[POINT_BOX]
+"""(P,) a point's weight among the slip's candidates: each box weighs as much as a foot box's 8
+corners, however many distinct points it has (a palm counts 8 times, a body geom's end 4)."""
 CONTACT_UNITS = {"slip": "m/s", "penetration": "m", "float": "m", "balance": "m"}
 DYNAMIC_UNITS = {"residual_force": "BW", "torque": "ratio", "effort": "W/kg", "grf": "BW"}
 TERMS = {"kinematic": terms_of(KINEMATIC_UNITS),
@@ -197,29 +207,62 @@ def sole_corners(foot_pos: jnp.ndarray, foot_mat: jnp.ndarray) -> jnp.ndarray:
     return foot_pos[:, :, None, :] + jnp.einsum("tkij,kcj->tkci", foot_mat, local)
 
 
-def hand_corners(bodies_pos: jnp.ndarray, palm_half_thickness) -> jnp.ndarray:
-    """Body origins (T, 24, 3) -> contact points (T, 2, 8, 3) of the hands: the palm, i.e. the
-    hand joint lowered by `palm_half_thickness` (m), repeated to the shape of a box's corners.
-    The hand box itself is not used: hand orientation is rarely reconstructed (SMPL-22 sources
-    leave the hand joints at rest, so a palm flat on the floor would show a box stuck into it)."""
+def palm_points(bodies_pos: jnp.ndarray, palm_half_thickness) -> jnp.ndarray:
+    """Body origins (T, 24, 3) -> contact points (T, 2, 3) of the hands: the palm, i.e. the
+    hand joint lowered by `palm_half_thickness` (m). The hand box itself is not used: hand
+    orientation is rarely reconstructed (SMPL-22 sources leave the hand joints at rest, so a
+    palm flat on the floor would show a box stuck into it)."""
     down = jnp.array([0.0, 0.0, 1.0], bodies_pos.dtype) * palm_half_thickness
-    palm = bodies_pos[:, _HAND_IDX] - down
-    return jnp.broadcast_to(palm[:, :, None, :], palm.shape[:2] + (8, 3))
+    return bodies_pos[:, _HAND_IDX] - down
 
 
-def body_corners(bodies_pos: jnp.ndarray, bodies_quat: jnp.ndarray) -> jnp.ndarray:
-    """Body origins (T, 24, 3) and orientations (T, 24, 4) -> contact points (T, N, 8, 3) of
+def body_points(bodies_pos: jnp.ndarray, bodies_quat: jnp.ndarray) -> jnp.ndarray:
+    """Body origins (T, 24, 3) and orientations (T, 24, 4) -> contact points (T, N, 2, 3) of
     the `BODY_BONES`: the lowest points of each capsule's two end spheres (a sphere's lowest
-    point twice), each repeated to the shape of a box's corners. The lowest point of a capsule
-    is always one of them, so a body lying, sitting, kneeling or rolling on the floor rests on
-    the geoms that carry it, as the feet rest on their boxes."""
+    point twice). The lowest point of a capsule is always one of them, so a body lying,
+    sitting, kneeling or rolling on the floor rests on the geoms that carry it, as the feet rest
+    on their boxes."""
     pos, quat = bodies_pos[:, _BODY_IDX], bodies_quat[:, _BODY_IDX]  # (T, N, 3), (T, N, 4)
     ends = pos[:, :, None, :] + quat_rotate(quat[:, :, None, :],
                                             jnp.asarray(_BODY_ENDS, pos.dtype)[None])
     down = jnp.asarray(_BODY_RADII, pos.dtype)[None, :, None] * jnp.array([0.0, 0.0, 1.0],
                                                                           pos.dtype)
-    low = ends - down[:, :, None, :]  # (T, N, 2, 3)
-    return jnp.repeat(low, 4, axis=2)
+    return ends - down[:, :, None, :]  # (T, N, 2, 3)
+
+
+def contact_points(s: ClipState, palm_half_thickness) -> jnp.ndarray:
+    """The distinct contact points (T, P, 3) m, world, of the contact boxes in `CONTACT_BONES`
+    order (`BOX_POINTS` of each: the foot boxes' corners, the palms, the body geoms' two
+    points; `POINT_BOX` names each point's box)."""
+    t_max = s.com.shape[0]
+    return jnp.concatenate([sole_corners(s.foot_pos, s.foot_mat).reshape(t_max, -1, 3),
+                            palm_points(s.bodies_pos, palm_half_thickness),
+                            body_points(s.bodies_pos, s.bodies_quat).reshape(t_max, -1, 3)], 1)
+
+
+def box_reduce(x: jnp.ndarray, reduce) -> jnp.ndarray:
+    """Per-point x (T, P, ...) -> (T, K, ...): `reduce(group, axis=2)` over each contact box's
+    points (a box's points are consecutive, `BOX_GROUPS`)."""
+    out, start = [], 0
+    for boxes, points in BOX_GROUPS:
+        group = x[:, start:start + boxes * points]
+        out.append(reduce(group.reshape(group.shape[:1] + (boxes, points) + group.shape[2:]),
+                          axis=2))
+        start += boxes * points
+    return jnp.concatenate(out, 1)
+
+
+def box_lowest(points: jnp.ndarray, height: jnp.ndarray) -> jnp.ndarray:
+    """Points (T, P, 3) and their heights (T, P) -> each box's lowest point (T, K, 3), its
+    first one among equals."""
+    out, start = [], 0
+    for boxes, n in BOX_GROUPS:
+        stop = start + boxes * n
+        group = points[:, start:stop].reshape(points.shape[:1] + (boxes, n, 3))
+        low = jnp.argmin(height[:, start:stop].reshape(height.shape[:1] + (boxes, n)), -1)
+        out.append(jnp.take_along_axis(group, low[..., None, None], 2)[:, :, 0])
+        start = stop
+    return jnp.concatenate(out, 1)
 
 
 def anchored_speed(points: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
@@ -245,6 +288,17 @@ SOLE_QUAD = np.array([0, 1, 5, 4])
 """Corners of a foot box's bottom face (body y = -1) in order around it (`_CORNERS` indices)."""
 
 
+def _pivot_quads() -> np.ndarray:
+    """(K, 4) point indices (into `contact_points`) of each box's footprint: a foot box's
+    `SOLE_QUAD`, a palm's point four times, a body geom's two points twice each (a segment)."""
+    starts = np.concatenate([[0], np.cumsum(BOX_POINTS)[:-1]])
+    local = {8: SOLE_QUAD, 1: np.zeros(4, int), 2: np.array([0, 0, 1, 1])}
+    return np.stack([start + local[n] for start, n in zip(starts, BOX_POINTS, strict=True)])
+
+
+PIVOT_QUADS = _pivot_quads()
+
+
 def _step_pivot_speed(q0: jnp.ndarray, q1: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
     """Footprints (..., 4, 2) at two frames -> horizontal speed (...,) m/s of the slowest point
     of the first footprint under the planar rigid motion that best takes it to the second (a
@@ -253,8 +307,11 @@ def _step_pivot_speed(q0: jnp.ndarray, q1: jnp.ndarray, dt: jnp.ndarray) -> jnp.
     r0, r1 = q0 - c0[..., None, :], q1 - c1[..., None, :]
     sin_sum = jnp.sum(r0[..., 0] * r1[..., 1] - r0[..., 1] * r1[..., 0], -1)
     cos_sum = jnp.sum(r0[..., 0] * r1[..., 0] + r0[..., 1] * r1[..., 1], -1)
-    phi = jnp.arctan2(sin_sum, cos_sum)  # 0 for a point (all sums 0)
-    al, be = jnp.cos(phi) - 1.0, jnp.sin(phi)  # x moves by d + M x, M = [[al, -be], [be, al]]
+    # the turn's cosine and sine, those of arctan2(sin_sum, cos_sum); no turn for a point
+    norm_sq = sin_sum * sin_sum + cos_sum * cos_sum
+    inv = jnp.where(norm_sq > 0, jax.lax.rsqrt(jnp.where(norm_sq > 0, norm_sq, 1.0)), 0.0)
+    cos_phi = jnp.where(norm_sq > 0, cos_sum * inv, 1.0)
+    al, be = cos_phi - 1.0, sin_sum * inv  # x moves by d + M x, M = [[al, -be], [be, al]]
     d = c1 - c0
 
     def move(x):  # (..., k, 2) offsets from c0 -> displacement
@@ -277,12 +334,12 @@ def _step_pivot_speed(q0: jnp.ndarray, q1: jnp.ndarray, dt: jnp.ndarray) -> jnp.
     return jnp.where(inside, 0.0, edge) / dt
 
 
-def pivot_speed(corners: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
-    """Contact box corners (T, K, 8, 3) -> (T, K) m/s: horizontal speed of the stillest point of
-    each box's bottom face (`_step_pivot_speed`), the smaller of the step to the previous and to
-    the next frame. A foot turning on the ball (a pirouette, a pivot step) has a still point
-    inside its sole although every corner moves."""
-    quad = corners[:, :, SOLE_QUAD, :2]
+def pivot_speed(points: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
+    """Contact points (T, P, 3) -> (T, K) m/s: horizontal speed of the stillest point of each
+    box's footprint (`PIVOT_QUADS`, `_step_pivot_speed`), the smaller of the step to the
+    previous and to the next frame. A foot turning on the ball (a pirouette, a pivot step) has a
+    still point inside its sole although every corner moves."""
+    quad = points[:, PIVOT_QUADS, :2]
     return _slower_side(_step_pivot_speed(quad, jnp.roll(quad, -1, 0), dt), length)
 
 
@@ -325,61 +382,63 @@ def _zmp(bodies_pos, bodies_quat, com, f, root_torque, floor, bw):
 
 class Contact(struct.PyTreeNode):
     """Where one padded clip touches the floor (`contact_state`). Contact boxes (K = 19, the
-    `CONTACT_BONES` order): the four foot boxes, the two palms (`hand_corners`), then the 13
-    body geoms of `BODY_BONES` (`body_corners`); 8 corners each."""
+    `CONTACT_BONES` order): the four foot boxes, the two palms (`palm_points`), then the 13
+    body geoms of `BODY_BONES` (`body_points`); their P = 60 distinct points
+    (`contact_points`, `POINT_BOX`)."""
 
-    corners: jnp.ndarray  # (T, K, 8, 3) m, world
-    height: jnp.ndarray  # (T, K, 8) m, corner heights
+    points: jnp.ndarray  # (T, P, 3) m, world
+    height: jnp.ndarray  # (T, P) m, point heights
     force: jnp.ndarray  # (T, 3) N, world: the external force the centre of mass needs
     support: jnp.ndarray  # (T,) in [0, 1]: how much of the body weight that force carries
     floor: jnp.ndarray  # () m, estimated floor height
-    gap: jnp.ndarray  # (T, K, 8) m, corners above the floor
-    corner_vel: jnp.ndarray  # (T, K, 8, 2) m/s, horizontal
-    corner_speed: jnp.ndarray  # (T, K, 8) m/s, horizontal
-    touch: jnp.ndarray  # (T, K, 8) in [0, 1]: corner within the contact gap
-    p_corner: jnp.ndarray  # (T, K, 8) in [0, 1]: touching and slow enough to support
-    p_box: jnp.ndarray  # (T, K): each box's likeliest corner
+    gap: jnp.ndarray  # (T, P) m, points above the floor
+    point_vel: jnp.ndarray  # (T, P, 2) m/s, horizontal
+    point_speed: jnp.ndarray  # (T, P) m/s, horizontal
+    touch: jnp.ndarray  # (T, P) in [0, 1]: point within the contact gap
+    p_point: jnp.ndarray  # (T, P) in [0, 1]: touching and slow enough to support
+    p_box: jnp.ndarray  # (T, K): each box's likeliest point
     w: jnp.ndarray  # (T,): some support
 
 
 def contact_state(p: V2Params, s: ClipState, mask, length, dt, mass: float) -> Contact:
     """The contact boxes of one padded clip against the floor: the floor is the support-weighted
-    `floor_quantile` of the per-frame lowest point; a corner touches softly within
+    `floor_quantile` of the per-frame lowest point; a point touches softly within
     `contact_gap` and supports softly below `contact_speed`."""
     bw = mass * p.gravity
-    corners = jnp.concatenate([sole_corners(s.foot_pos, s.foot_mat),
-                               hand_corners(s.bodies_pos, p.palm_half_thickness),
-                               body_corners(s.bodies_pos, s.bodies_quat)], 1)
-    height = corners[..., 2]
+    points = contact_points(s, p.palm_half_thickness)
+    height = points[..., 2]
     f = com_force(s.com, length, dt, mass, p.gravity)
     support = jnp.clip(f[:, 2] / bw, 0.0, 1.0)  # how much the body leans on something
-    floor = weighted_quantile(jnp.min(height, axis=(-1, -2)), support, mask, p.floor_quantile)
+    floor = weighted_quantile(jnp.min(height, axis=-1), support, mask, p.floor_quantile)
     gap = height - floor
-    corner_vel = gradient(corners, length, dt)[..., :2]
-    corner_speed = jnp.linalg.norm(corner_vel, axis=-1)
+    point_vel = gradient(points, length, dt)[..., :2]
+    point_speed = jnp.linalg.norm(point_vel, axis=-1)
     touch = jax.nn.sigmoid((p.contact_gap - gap) / p.contact_gap_width)
-    p_corner = touch * jax.nn.sigmoid((p.contact_speed - corner_speed) / p.contact_speed_width)
-    p_box = jnp.max(p_corner, -1)
-    return Contact(corners=corners, height=height, force=f, support=support, floor=floor,
-                   gap=gap, corner_vel=corner_vel, corner_speed=corner_speed, touch=touch,
-                   p_corner=p_corner, p_box=p_box, w=jnp.max(p_box, -1))
+    p_point = touch * jax.nn.sigmoid((p.contact_speed - point_speed) / p.contact_speed_width)
+    p_box = box_reduce(p_point, jnp.max)
+    return Contact(points=points, height=height, force=f, support=support, floor=floor,
+                   gap=gap, point_vel=point_vel, point_speed=point_speed, touch=touch,
+                   p_point=p_point, p_box=p_box, w=jnp.max(p_box, -1))
 
 
 def slip_terms(p: V2Params, c: Contact, maskf, length, dt) -> dict:
-    """slip (T,) m/s: sliding speed of the best-anchored touching point, each box's corners and
-    its pivot the candidates (soft minimum at `slip_softmin`), 0 without contact; the planted
-    soles' mean horizontal velocity planted_velocity (T, 2) m/s and their weight
-    planted_weight (T,) (`net_drift`)."""
-    still_speed = anchored_speed(c.corners, length, dt)
-    cand_speed = jnp.concatenate([still_speed, pivot_speed(c.corners, length, dt)[..., None]], -1)
-    cand_touch = jnp.concatenate([c.touch, jnp.max(c.touch, -1, keepdims=True)], -1)
-    anchor = cand_touch * jnp.exp(-cand_speed / p.slip_softmin)  # soft minimum over touching
-    slip = jnp.max(c.touch, (-1, -2)) * jnp.sum(anchor * cand_speed, (-1, -2)) / (
-        jnp.sum(anchor, (-1, -2)) + 1e-9)
+    """slip (T,) m/s: sliding speed of the best-anchored touching point, each box's points
+    (weighted by `POINT_WEIGHT`) and its pivot the candidates (soft minimum at `slip_softmin`),
+    0 without contact; the planted soles' mean horizontal velocity planted_velocity (T, 2) m/s
+    and their weight planted_weight (T,) (`net_drift`)."""
+    still_speed = anchored_speed(c.points, length, dt)
+    cand_speed = jnp.concatenate([still_speed, pivot_speed(c.points, length, dt)], -1)
+    cand_touch = jnp.concatenate([c.touch, box_reduce(c.touch, jnp.max)], -1)
+    cand_weight = np.concatenate([POINT_WEIGHT, np.ones(len(BOX_POINTS))])
+    anchor = cand_weight * cand_touch * jnp.exp(-cand_speed / p.slip_softmin)  # soft minimum
+    slip = jnp.max(c.touch, -1) * jnp.sum(anchor * cand_speed, -1) / (
+        jnp.sum(anchor, -1) + 1e-9)
     # net drift of the planted soles: their velocities, each weighted as a likely anchor
-    planted = (c.touch * jnp.exp(-c.corner_speed / p.slip_softmin))[:, :4] * maskf[:, None, None]
-    planted_weight = jnp.sum(planted, (-1, -2))
-    planted_velocity = jnp.sum(planted[..., None] * c.corner_vel[:, :4], (1, 2)) / jnp.maximum(
+    feet = FOOT_POINTS
+    planted = (c.touch[:, :feet] * jnp.exp(-c.point_speed[:, :feet] / p.slip_softmin)
+               ) * maskf[:, None]
+    planted_weight = jnp.sum(planted, -1)
+    planted_velocity = jnp.sum(planted[..., None] * c.point_vel[:, :feet], 1) / jnp.maximum(
         planted_weight, 1e-9)[:, None]
     return {"slip": slip, "planted_velocity": planted_velocity,
             "planted_weight": planted_weight}
@@ -388,7 +447,7 @@ def slip_terms(p: V2Params, c: Contact, maskf, length, dt) -> dict:
 def floor_terms(p: V2Params, c: Contact, mask, dt) -> dict:
     """penetration (T,) m, deepest point below the floor; floating (T,) m, support needed x the
     clearance of the lowest point held for `hold_s`, beyond `float_gap`."""
-    min_gap = jnp.min(c.gap, (-1, -2))
+    min_gap = jnp.min(c.gap, -1)
     held_gap = sustained_min(min_gap, mask, dt, p.hold_s, p.hold_taps)
     return {"penetration": jnp.maximum(-min_gap, 0.0),
             "floating": c.support * jnp.maximum(held_gap - p.float_gap, 0.0)}
@@ -397,13 +456,13 @@ def floor_terms(p: V2Params, c: Contact, mask, dt) -> dict:
 def balance_terms(p: V2Params, s: ClipState, c: Contact, maskf, dt, bw: float) -> dict:
     """support_weight (T,); cmp_outside (T,) m, the centroidal moment pivot outside the support
     polygon, both averaged over `balance_window_s`; balance (T,) m, the two multiplied; zmp
-    (T, 2) m and zmp_distance (T,) m outside the hull of the supporting corners."""
+    (T, 2) m and zmp_distance (T,) m outside the hull of the supporting points."""
     t_max = s.com.shape[0]
     dirs = support_directions(p.support_directions)
     sw = c.support * c.w * maskf
     box_weight = c.p_box / jnp.maximum(c.w, 1e-6)[:, None]  # a box in contact: its whole sole
-    polygon = support_function(c.corners[..., :2].reshape(t_max, -1, 2), jnp.repeat(
-        box_weight, c.corners.shape[2], axis=1), dirs, p.support_pull)  # (T, K)
+    polygon = support_function(c.points[..., :2], box_weight[:, POINT_BOX], dirs,
+                               p.support_pull)  # (T, directions)
     pivot = centroidal_moment_pivot(s.com, c.force, c.floor, bw)
     # support-weighted means over about a step: every column in one banded product with the
     # Gaussian window (linear in T: `kernels.window.window_sum`)
@@ -415,8 +474,7 @@ def balance_terms(p: V2Params, s: ClipState, c: Contact, maskf, dt, bw: float) -
     den = jnp.maximum(sums[:, 1], 1e-3 * jnp.maximum(sums[:, 0], 1e-12))  # >= 1e-3 of frames
     cmp_outside = outside_support(sums[:, 2:4] / den[:, None], sums[:, 4:] / den[:, None], dirs)
     zmp = _zmp(s.bodies_pos, s.bodies_quat, s.com, s.root_force, s.root_torque, c.floor, bw)
-    d_zmp = jax.vmap(hull_distance)(zmp, c.corners[..., :2].reshape(t_max, -1, 2),
-                                    c.p_corner.reshape(t_max, -1))
+    d_zmp = jax.vmap(hull_distance)(zmp, c.points[..., :2], c.p_point)
     return {"support_weight": sw, "cmp_outside": cmp_outside, "balance": sw * cmp_outside,
             "zmp": zmp, "zmp_distance": jnp.where(jnp.isfinite(d_zmp), d_zmp, 0.0)}
 
@@ -432,12 +490,16 @@ def force_terms(p: V2Params, s: ClipState, c: Contact, mask, dt, mass: float) ->
     frc = gaussian_smooth(s.joint_frc, mask, dt, p.force_smooth_s, p.smooth_taps)
     f_s = gaussian_smooth(f, mask, dt, p.force_smooth_s, p.smooth_taps)
     share = c.p_box / jnp.maximum(jnp.sum(c.p_box, -1, keepdims=True), 1e-6)  # (T, K)
-    low = jnp.argmin(c.height, -1)  # (T, K) lowest corner of each box: its point of contact
-    point = jnp.take_along_axis(c.corners, low[..., None, None], 2)[:, :, 0]  # (T, K, 3)
-    arm = point[:, :, None, :] - s.bodies_pos[:, None, 1:, :]  # (T, K, 23, 3)
-    moment = jnp.cross(arm, (share[..., None] * (c.w[:, None] * project_cone(f_s, p.friction))[
-        :, None, :])[:, :, None, :])
-    moment = jnp.einsum("kj,tkji->tji", CHAIN, moment)  # (T, 23, 3) world
+    # moment about joint j of the box forces F_k at their points x_k, summed over the boxes
+    # below j: sum_k CHAIN[k, j] (x_k - o_j) x F_k = (CHAIN^T (x x F))_j - o_j x (CHAIN^T F)_j,
+    # positions taken from the pelvis (no (T, K, 23, 3) lever arms)
+    root = s.bodies_pos[:, :1]
+    point = box_lowest(c.points, c.height) - root  # (T, K, 3) each box's point of contact
+    box_force = share[..., None] * (c.w[:, None] * project_cone(f_s, p.friction))[:, None, :]
+    chain = jnp.asarray(CHAIN, f.dtype)
+    below = jnp.einsum("kj,tki->tji", chain, box_force)  # (T, 23, 3) force of the boxes below j
+    moment = jnp.einsum("kj,tki->tji", chain, jnp.cross(point, box_force)) - jnp.cross(
+        s.bodies_pos[:, 1:] - root, below)  # (T, 23, 3) world
     tau = frc - quat_rotate(quat_conj(s.bodies_quat[:, 1:]), moment)  # in each joint's frame
     return {"ground_force": f_ground, "residual": jnp.linalg.norm(f - f_ground, axis=-1) / bw,
             "torque_ratio": jnp.linalg.norm(tau, axis=-1) / TORQUE_LIMIT,
@@ -458,11 +520,11 @@ def frame_terms(p: V2Params, s: ClipState, mask, length, dt, mass: float) -> dic
     maskf = mask.astype(s.com.dtype)
     c = contact_state(p, s, mask, length, dt, mass)
     return {
-        "floor": c.floor, "gap": jnp.min(c.gap[:, :4], -1), "speed": jnp.linalg.norm(
+        "floor": c.floor, "gap": box_reduce(c.gap, jnp.min)[:, :4], "speed": jnp.linalg.norm(
             gradient(s.foot_pos, length, dt)[..., :2], axis=-1),
         "contact": c.p_box[:, :4], "hand_contact": c.p_box[:, 4:6],
         "body_contact": c.p_box[:, 6:],
-        "touch": jnp.max(c.touch, (-1, -2)), "support": c.support, "external_force": c.force,
+        "touch": jnp.max(c.touch, -1), "support": c.support, "external_force": c.force,
         **slip_terms(p, c, maskf, length, dt), **floor_terms(p, c, mask, dt),
         **balance_terms(p, s, c, maskf, dt, mass * p.gravity),
         **force_terms(p, s, c, mask, dt, mass),
@@ -486,12 +548,14 @@ def net_drift(planted_velocity: jnp.ndarray, planted_weight: jnp.ndarray) -> jnp
     return jnp.where(sq > 0, jnp.sqrt(jnp.where(sq > 0, sq, 1.0)), 0.0)  # finite gradient at 0
 
 
-def worst_stretch(x: jnp.ndarray, mask, dt, p: V2Params) -> jnp.ndarray:
-    """Per-frame x (T,) -> (the largest over the clip's frames of x averaged over a Gaussian
-    window of `worst_window_s` (`kernels.window.gaussian_smooth`, linear in T), that windowed
-    curve (T,)). A short defect counts as much in a long clip as in a short one."""
+def worst_stretch(x: jnp.ndarray, mask, dt, p: V2Params) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """Per-frame x (T, ...) -> (the largest over the clip's frames of x averaged over a Gaussian
+    window of `worst_window_s` (`kernels.window.gaussian_smooth`, linear in T), (...,); that
+    windowed curve (T, ...)). A short defect counts as much in a long clip as in a short one.
+    Several quantities stacked on the last axes are windowed in one pass."""
     curve = gaussian_smooth(x, mask, dt, p.worst_window_s, p.worst_taps)
-    return jnp.max(jnp.where(mask, curve, 0.0)), curve
+    frames = mask.reshape(mask.shape + (1,) * (x.ndim - 1))
+    return jnp.max(jnp.where(frames, curve, 0.0), 0), curve
 
 
 def both(v_mean: jnp.ndarray, v_worst: jnp.ndarray) -> jnp.ndarray:
@@ -509,9 +573,8 @@ def contact_dynamic_axes(p: V2Params, s: ClipState, mask, length, dt, mass: floa
     drift = net_drift(q["planted_velocity"], q["planted_weight"])
     pen = masked_mean(q["penetration"], mask)
     floating = masked_mean(q["floating"], mask)
-    pen_worst, _ = worst_stretch(q["penetration"], mask, dt, p)
-    float_worst, _ = worst_stretch(q["floating"], mask, dt, p)
-    resid_worst, _ = worst_stretch(q["residual"], mask, dt, p)
+    pen_worst, float_worst, resid_worst = worst_stretch(
+        jnp.stack([q["penetration"], q["floating"], q["residual"]], -1), mask, dt, p)[0]
     bal = jnp.sum(jnp.where(mask, q["balance"], 0.0)) / jnp.maximum(
         jnp.sum(jnp.where(mask, q["support_weight"], 0.0)), 1e-6)
     contact_terms = {
