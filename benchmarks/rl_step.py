@@ -20,6 +20,14 @@ after `--warmup` untimed ones:
   train_old_ref         x0-predictions of the old and reference policies (no grad)
   train_fwd_bwd         current policy forward + NFT loss + backward (gradient checkpointing)
   optimizer             gradient clipping + AdamW step over the LoRA parameters
+  *_compiled            with `--compile_blocks`: rollout, train_old_ref and train_fwd_bwd again
+                        with the blocks compiled in place (as the trainer runs on CUDA), each
+                        first (compiling) call reported as `*_compile_first_call`, and
+                        `optimizer_fused` (AdamW's fused kernel)
+
+Each phase of the generator also has its model FLOPs (`generator.flops`: matmuls and the
+attended pairs of attention; the VAE's convolutions as torch's FLOP counter counts them) and its
+utilisation of the device's dense bf16 peak (`generator.flops.bf16_peak`).
 
 Peak GPU memory is recorded per phase (torch allocator; JAX's own pool is separate). The JSON
 also holds an estimate of one published epoch per GPU: 16 x (rollout + decode + pose) +
@@ -52,10 +60,12 @@ import torch
 
 import bridge.reward  # noqa: F401  (registers phymotion_score)
 from bridge.registry import RewardRegistry
-from generator.compilation import compile_vae_decoder
+from generator.attention import BlockCausalLayout
+from generator.compilation import compile_blocks, compile_seconds, compile_vae_decoder
 from generator.config import CausalWanConfig
+from generator.flops import PassFlops, bf16_peak, rollout_flops, sequence_flops
 from generator.lora import add_lora
-from generator.model import CausalWanModel
+from generator.model import CausalWanModel, unwrap_model
 from generator.nft.loss import nft_loss
 from generator.nft.policy import PolicySet
 from generator.noise import draw_noise, seeded_generators
@@ -95,6 +105,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="after the eager decode, compile the VAE decoder as the trainer does "
                              "(sampling.compile_vae_decoder) and time it too (decode_compiled; "
                              "its first, compiling, call separately); --overlap then uses it")
+    parser.add_argument("--compile_blocks", action="store_true",
+                        help="after the eager phases, compile the transformer blocks in place "
+                             "(`generator.compilation.compile_blocks`, as the trainer does on "
+                             "CUDA) and time rollout, old/ref and forward + backward again, "
+                             "with a fused AdamW; first (compiling) calls reported apart")
     parser.add_argument("--json", type=Path, default=Path("rl_step.json"))
     return parser.parse_args(argv)
 
@@ -134,6 +149,7 @@ class Phases:
                 result = fn()
             _sync(self.device)
         self.seconds[name] = (time.perf_counter() - start) / self.repeats
+        print(f"phase {name}: {self.seconds[name]:.3f} s", flush=True)
         return result
 
     def once(self, name: str, fn: Callable[[], Any]) -> Any:
@@ -144,6 +160,7 @@ class Phases:
             result = fn()
             _sync(self.device)
         self.seconds[name] = time.perf_counter() - start
+        print(f"phase {name}: {self.seconds[name]:.3f} s", flush=True)
         return result
 
 
@@ -263,6 +280,31 @@ def _to_motion(result: Any) -> MotionBatch:
     return to_motion_batch(result)
 
 
+def phase_flops(config: CausalWanConfig, policy: PolicySet, vae: WanVAE, latents: torch.Tensor,
+                batch: int, train_batch: int, rank: int) -> dict[str, float]:
+    """Model FLOPs of the generator's phases: rollout (old adapter), decode (torch's FLOP
+    counter over one decode), old/ref x0 (adapter, then none) and forward + backward."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    _, frames, h, w = latents.shape[1:]
+    patch = config.patch_size
+    tokens = (h // patch[1]) * (w // patch[2])
+    steps = len(SamplerConfig().timesteps())
+    base = unwrap_model(policy.model)
+    layout = BlockCausalLayout(frames, tokens, config.num_frame_per_block,
+                               base.attention_window.frames, base.attention_window.sink)
+    rollout = rollout_flops(config, frames, tokens, config.num_frame_per_block, steps + 1, rank,
+                            base.attention_window.frames)
+    adapted, bare = sequence_flops(config, layout, rank), sequence_flops(config, layout, 0)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        vae.decode(latents)
+    both: PassFlops = adapted + bare
+    return {"rollout": float(batch * rollout.forward),
+            "decode": float(counter.get_total_flops()),
+            "train_old_ref": float(train_batch * both.forward),
+            "train_fwd_bwd": float(train_batch * (adapted.forward + adapted.backward))}
+
+
 def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = None
                   ) -> dict[str, Any]:
     """Time every phase; returns the JSON record (also written to `args.json`)."""
@@ -296,6 +338,7 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
 
     latents = phases.time("rollout", rollout)
     videos = phases.time("decode", lambda: vae.decode(latents))
+    flops = phase_flops(config, policy, vae, latents, batch, train_batch, rank)
     motion, estimator = pose_phase(phases, args.pose, videos, args.fps, notes)
     synthetic = motion is None
     if motion is None:
@@ -354,6 +397,26 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
 
     phases.time("optimizer", step)
     optimizer.zero_grad(set_to_none=True)
+    compile_s = None
+    if args.compile_blocks:
+        before = compile_seconds()
+        compile_blocks(policy.model)
+        phases.once("rollout_compile_first_call", rollout)
+        phases.time("rollout_compiled", rollout)
+        phases.once("train_old_ref_compile_first_call", old_ref)
+        phases.time("train_old_ref_compiled", old_ref)
+        phases.once("train_fwd_bwd_compile_first_call", forward_backward)
+        phases.time("train_fwd_bwd_compiled", forward_backward)
+        fused = torch.optim.AdamW(params, lr=1e-5, betas=(0.9, 0.999), weight_decay=1e-4,
+                                  fused=device.type == "cuda")
+
+        def fused_step() -> None:
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            fused.step()
+
+        phases.time("optimizer_fused", fused_step)
+        fused.zero_grad(set_to_none=True)
+        compile_s = compile_seconds() - before
 
     s = phases.seconds
     per_batch = (s["rollout"] or 0.0) + (s["decode"] or 0.0) + (s.get("pose") or 0.0)
@@ -361,8 +424,12 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
     epoch = PUBLISHED_BATCHES_PER_EPOCH * (per_batch + per_micro) + (s["optimizer"] or 0.0)
     import jax
 
+    device_name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    peak = bf16_peak(device_name)
+    for name in ("rollout", "decode", "train_old_ref", "train_fwd_bwd"):
+        flops[f"{name}_compiled"] = flops[name]
     record: dict[str, Any] = {
-        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "device": device_name,
         "jax_backend": jax.default_backend(),
         "torch": torch.__version__, "python": platform.python_version(),
         "tiny": tiny, "dtype": str(dtype).replace("torch.", ""),
@@ -374,6 +441,10 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
         "gradient_checkpointing": not args.no_checkpointing,
         "warmup": args.warmup, "repeats": args.repeats,
         "seconds": s, "peak_memory_gib": phases.peak_gib,
+        "model_flops": flops, "bf16_peak_flops": peak,
+        "utilisation": {name: f / (s[name] * peak) for name, f in flops.items()
+                        if peak and s.get(name)},
+        "compile_seconds_blocks": compile_s,
         **({"overlap": overlap} if overlap is not None else {}),
         "reward_mean": float(rewards["avg"].float().mean()), "loss": loss,
         "estimated_epoch_seconds_per_gpu": epoch,
@@ -393,11 +464,17 @@ def print_record(record: dict[str, Any]) -> None:
           f"batch {record['batch_size']}/{record['train_batch_size']}, "
           f"{record['num_frames']} frames {record['height']}x{record['width']}, "
           f"LoRA rank {record['lora_rank']}")
-    print("| phase | seconds | peak GiB |\n|---|---|---|")
+    print("| phase | seconds | peak GiB | model TFLOP | bf16 peak utilisation |")
+    print("|---|---|---|---|---|")
     for name, value in record["seconds"].items():
         peak = record["peak_memory_gib"].get(name)
         shown = "not timed" if value is None else f"{value:.3f}"
-        print(f"| {name} | {shown} | {'' if peak is None else f'{peak:.1f}'} |")
+        flops, util = record["model_flops"].get(name), record["utilisation"].get(name)
+        print(f"| {name} | {shown} | {'' if peak is None else f'{peak:.1f}'} | "
+              f"{'' if flops is None else f'{flops / 1e12:.1f}'} | "
+              f"{'' if util is None else f'{100 * util:.1f} %'} |")
+    if record.get("compile_seconds_blocks") is not None:
+        print(f"compiling the blocks: {record['compile_seconds_blocks']:.1f} s")
     print(f"estimated published epoch per GPU: {record['estimated_epoch_seconds_per_gpu']:.1f} s")
     if "overlap" in record:
         print("\ntwo sampling batches, motion stage (decode + pose + physics) inline vs "

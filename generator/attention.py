@@ -130,24 +130,41 @@ def resolve_backend(backend: AttentionBackend, device: torch.device) -> Literal[
     return backend
 
 
+@dataclass(frozen=True, eq=False)
+class BlockCausalMask:
+    """The mask of one full-sequence pass, made once per forward outside the transformer blocks
+    (compiled blocks then take it as an input instead of rebuilding it): the token layout, the
+    backend that runs it and its mask, a boolean [L, L] tensor ("sdpa") or a flex-attention
+    `BlockMask` over the sequence padded to a multiple of 128 tokens ("flex")."""
+
+    layout: BlockCausalLayout
+    backend: Literal["sdpa", "flex"]
+    mask: object
+
+
+def block_causal_mask(
+    layout: BlockCausalLayout, backend: AttentionBackend, device: torch.device
+) -> BlockCausalMask:
+    """The mask of `layout` for `backend` ('auto': `resolve_backend`) on `device` (cached)."""
+    chosen = resolve_backend(backend, device)
+    if chosen == "sdpa":
+        return BlockCausalMask(layout, chosen, dense_block_causal_mask(layout, device))
+    return BlockCausalMask(layout, chosen, flex_block_causal_mask(layout, device))
+
+
 def block_causal_attention(
-    q: torch.Tensor,
-    k: torch.Tensor,
-    v: torch.Tensor,
-    layout: BlockCausalLayout,
-    backend: AttentionBackend = "auto",
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: BlockCausalMask
 ) -> torch.Tensor:
     """Block-causal attention over a full sequence.
 
-    q, k, v: [B, heads, L, head_dim] with L = layout.num_tokens; returns [B, heads, L, head_dim].
+    q, k, v: [B, heads, L, head_dim] with L = mask.layout.num_tokens; returns [B, heads, L,
+    head_dim].
     """
-    chosen = resolve_backend(backend, q.device)
-    if chosen == "sdpa":
-        mask = dense_block_causal_mask(layout, q.device)
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    if mask.backend == "sdpa":
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask.mask)
     length = q.shape[2]
     pad = _padded_length(length) - length
     if pad:
         q, k, v = (F.pad(t, (0, 0, 0, pad)) for t in (q, k, v))
-    out = _flex_attention(q, k, v, flex_block_causal_mask(layout, q.device))
+    out = _flex_attention(q, k, v, mask.mask)
     return out[:, :, :length]

@@ -19,7 +19,9 @@ from generator.attention import (
     AttentionBackend,
     AttentionWindow,
     BlockCausalLayout,
+    BlockCausalMask,
     block_causal_attention,
+    block_causal_mask,
 )
 from generator.config import CausalWanConfig
 from generator.kv_cache import KVCache, LayerCache
@@ -48,13 +50,13 @@ class SelfAttention(_AttentionProjections):
         self,
         x: torch.Tensor,
         rope: tuple[torch.Tensor, torch.Tensor],
-        layout: BlockCausalLayout,
-        backend: AttentionBackend,
+        mask: BlockCausalMask | None,
         cache: LayerCache | None,
         slots: tuple[int, int, int, int, int],
     ) -> torch.Tensor:
-        """x [B, L, dim] -> [B, L, dim]. With `cache`, x is one block and `slots` = (roll source,
-        roll destination, roll count, write start, write end) in tokens (`KVCache.place`)."""
+        """x [B, L, dim] -> [B, L, dim]. Without `cache`, a full sequence under `mask`; with it,
+        x is one block and `slots` = (roll source, roll destination, roll count, write start,
+        write end) in tokens (`KVCache.place`)."""
         b, length, _ = x.shape
         heads = (b, length, self.num_heads, -1)
         cos, sin = rope
@@ -62,7 +64,9 @@ class SelfAttention(_AttentionProjections):
         k = apply_rope(self.norm_k(self.k(x)).view(heads), cos, sin).transpose(1, 2)
         v = self.v(x).view(heads).transpose(1, 2)
         if cache is None:
-            out = block_causal_attention(q, k, v, layout, backend)
+            if mask is None:
+                raise ValueError("a full-sequence pass needs its block-causal mask")
+            out = block_causal_attention(q, k, v, mask)
         else:
             src, dst, count, start, end = slots
             if count:  # evict the oldest frames after the sink: the rest rolls left
@@ -143,18 +147,18 @@ class CausalWanAttentionBlock(nn.Module):
         e0: torch.Tensor,
         context: torch.Tensor | None,
         rope: tuple[torch.Tensor, torch.Tensor],
-        layout: BlockCausalLayout,
-        backend: AttentionBackend,
+        mask: BlockCausalMask | None,
         cache: LayerCache | None,
         slots: tuple[int, int, int, int, int],
     ) -> torch.Tensor:
-        """x [B, L, dim] float32 residual stream, e0 [B, F, 6, dim] float32 -> [B, L, dim]."""
+        """x [B, L, dim] float32 residual stream, e0 [B, F, 6, dim] float32 -> [B, L, dim];
+        `mask` for a full-sequence pass, `cache` and `slots` for a cached one."""
         frames = e0.shape[1]
         dtype = self.modulation.dtype
         mod = (self.modulation.float().unsqueeze(1) + e0).unsqueeze(3)  # [B, F, 6, 1, D]
         shift1, scale1, gate1, shift2, scale2, gate2 = mod.unbind(2)
         h = _modulate(self.norm1(x), shift1, scale1, frames).to(dtype)
-        y = self.self_attn(h, rope, layout, backend, cache, slots)
+        y = self.self_attn(h, rope, mask, cache, slots)
         x = x + _gate(y, gate1, frames)
         x = x + self.cross_attn(self.norm3(x).to(dtype), context, cache).float()
         h = _modulate(self.norm2(x), shift2, scale2, frames).to(dtype)
@@ -323,8 +327,10 @@ class CausalWanModel(nn.Module):
             raise ValueError(f"frames_per_block must be >= 1, got {block}")
         window = self.attention_window
         layout = BlockCausalLayout(grid[0], frame_tokens, block, window.frames, window.sink)
-        placed, slots = None, (0, 0, 0, 0, 0)
-        if kv_cache is not None:
+        placed, slots, mask = None, (0, 0, 0, 0, 0), None
+        if kv_cache is None:  # one mask for all blocks, made outside them
+            mask = block_causal_mask(layout, self.attention_backend, x.device)
+        else:
             if kv_cache.frame_tokens != frame_tokens:
                 raise ValueError(
                     f"cache sized for {kv_cache.frame_tokens} tokens/frame, got {frame_tokens}"
@@ -335,7 +341,7 @@ class CausalWanModel(nn.Module):
 
         for index, block in enumerate(self.blocks):
             cache = None if kv_cache is None else kv_cache.layers[index]
-            args = (h, e0, text, rope, layout, self.attention_backend, cache, slots)
+            args = (h, e0, text, rope, mask, cache, slots)
             if self.gradient_checkpointing and torch.is_grad_enabled():
                 h = checkpoint(block, *args, use_reentrant=False)
             else:

@@ -11,7 +11,7 @@ from peft import PeftModel
 from bridge.registry import RewardRegistry
 from bridge.stillness import stillness_gate
 from generator.checkpoint import load_generator_checkpoint
-from generator.compilation import compile_vae_decoder
+from generator.compilation import compile_blocks, compile_vae_decoder
 from generator.config import CausalWanConfig
 from generator.lora import add_lora
 from generator.model import CausalWanModel
@@ -83,7 +83,10 @@ def build_generator(config: NFTConfig, device: torch.device, dtype: torch.dtype)
     model.attention_backend = m.attention_backend  # type: ignore[assignment]
     model.enable_gradient_checkpointing(m.gradient_checkpointing)
     torch.manual_seed(m.init_seed + 1)
-    return add_lora(model, rank=m.lora_rank, alpha=m.lora_alpha)
+    peft_model = add_lora(model, rank=m.lora_rank, alpha=m.lora_alpha)
+    if m.compile_blocks and device.type == "cuda":
+        compile_blocks(peft_model)
+    return peft_model
 
 
 def prepare_decoder(vae: WanVAE, sampling: SamplingConfig, device: torch.device) -> bool:

@@ -39,6 +39,10 @@ class ModelConfig:
     gradient_checkpointing: bool = True
     mixed_precision: str = "bf16"  # "bf16" (used on CUDA only) | "no"
     attention_backend: str = "auto"  # "auto" | "sdpa" | "flex"
+    # on CUDA, compile the transformer blocks in place (`generator.compilation.compile_blocks`):
+    # the rollout's cached passes and the training passes run compiled code; each kind of pass
+    # compiles at its first call (reported as `time/compile_*`), later ones reuse it
+    compile_blocks: bool = True
     text_cache_dir: str | None = None
     init_seed: int = 0  # random init of the tiny model and of the LoRA A matrices
     # dtype of the LoRA adapters (`default`, `old`), hence of their AdamW states, and of the EMA;
@@ -81,6 +85,7 @@ class TrainingConfig:
     weight_decay: float = 1e-4
     eps: float = 1e-8
     max_grad_norm: float = 1.0
+    fused_optimizer: bool = True  # on CUDA, AdamW's fused kernel (one launch for all tensors)
     beta: float = 0.1  # NFT mixing of the current and old predictions
     kl_weight: float = 1e-4  # weight of mean |cur - ref|^2
     adv_clip_max: float = 5.0

@@ -29,6 +29,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from bridge.registry import RewardContext
+from generator.compilation import compile_seconds
 from generator.distributed import RankInfo
 from generator.nft import dist
 from generator.nft.advantages import Advantages, compute_advantages
@@ -106,7 +107,8 @@ class NFTTrainer:
         t = config.training
         self.optimizer = torch.optim.AdamW(list(self.policy.trained.values()),
                                            lr=t.learning_rate, betas=t.betas,
-                                           weight_decay=t.weight_decay, eps=t.eps)
+                                           weight_decay=t.weight_decay, eps=t.eps,
+                                           fused=t.fused_optimizer and self.device.type == "cuda")
         self.ema = ParameterEMA(self.policy.trained, t.ema_max_decay, dtype=dtype)
         s = config.sampling
         self.sampler_config = SamplerConfig(tuple(s.denoising_steps), s.shift, s.warp,
@@ -399,7 +401,7 @@ class NFTTrainer:
     def run_epoch(self, epoch: int) -> dict[str, float]:
         """One full epoch; returns its metrics (identical on every rank)."""
         timer = PhaseTimer(self.device)
-        start = time.perf_counter()
+        start, compiling = time.perf_counter(), compile_seconds()
         plan = self._plan(epoch)
         rollouts = self.rollout(plan, timer)
         with timer("advantages"):
@@ -413,6 +415,7 @@ class NFTTrainer:
         metrics["train/old_decay"] = decay
         metrics.update(self._reward_metrics(rollouts, full))
         timer.add("epoch", time.perf_counter() - start)
+        timer.add("compile", compile_seconds() - compiling)  # inside the phases above
         metrics.update(self._time_metrics(timer))
         if self.tracker is not None:
             self.tracker.histogram("advantage/values", full.clipped, self.global_step)

@@ -80,9 +80,9 @@ def _record_training_masks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     seen: list[int] = []
     original = model_module.block_causal_attention
 
-    def recording(q, k, v, layout, backend="auto"):  # noqa: ANN001, ANN202
-        seen.append(layout.frames_per_block)
-        return original(q, k, v, layout, backend)
+    def recording(q, k, v, mask):  # noqa: ANN001, ANN202
+        seen.append(mask.layout.frames_per_block)
+        return original(q, k, v, mask)
 
     monkeypatch.setattr(model_module, "block_causal_attention", recording)
     return seen
