@@ -35,15 +35,17 @@ def build_tiny_tokenizer() -> PreTrainedTokenizerFast:
     )
 
 
-def build_tiny_umt5(vocab_size: int, seed: int = 0) -> UMT5EncoderModel:
-    """2-layer UMT5 encoder, d_model 32."""
+def build_tiny_umt5(vocab_size: int, seed: int = 0, d_model: int = TINY_TEXT_DIM,
+                    num_layers: int = 2) -> UMT5EncoderModel:
+    """Small random UMT5 encoder (default 2 layers, d_model 32; `d_model` 4096 gives text
+    states of the real width)."""
     torch.manual_seed(seed)
     config = UMT5Config(
         vocab_size=vocab_size,
-        d_model=TINY_TEXT_DIM,
+        d_model=d_model,
         d_kv=8,
         d_ff=64,
-        num_layers=2,
+        num_layers=num_layers,
         num_heads=4,
         relative_attention_num_buckets=32,
         feed_forward_proj="gated-gelu",

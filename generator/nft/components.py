@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import torch
+from diffusers import AutoencoderKLWan
 from peft import PeftModel
 
 from bridge.registry import RewardRegistry
@@ -77,7 +78,7 @@ def build_generator(config: NFTConfig, device: torch.device, dtype: torch.dtype)
     arch = replace(arch, num_frame_per_block=config.sampling.num_frame_per_block)
     with torch.device(device):
         model = CausalWanModel(arch)
-    if m.base_model:
+    if m.base_model and m.kind != "full_random":
         load_generator_checkpoint(model, m.base_model, key=m.checkpoint_key)
     model = model.to(device=device, dtype=dtype).requires_grad_(False)
     model.attention_backend = m.attention_backend  # type: ignore[assignment]
@@ -113,6 +114,15 @@ def build_components(config: NFTConfig, device: torch.device) -> Components:
         encoder = PromptEncoder(umt5, tokenizer, TINY_TEXT_LEN, device, m.text_cache_dir)
         if r.motion_source == "pose":
             vae = WanVAE(build_tiny_vae(m.init_seed + 1).to(device))
+    elif m.kind == "full_random":
+        arch, tokenizer = CausalWanConfig.full_1_3b(), build_tiny_tokenizer()
+        umt5 = build_tiny_umt5(len(tokenizer), m.init_seed, arch.text_dim, num_layers=1)
+        encoder = PromptEncoder(umt5.to(dtype), tokenizer, arch.text_len, device,
+                                m.text_cache_dir)
+        if r.motion_source == "pose":
+            torch.manual_seed(m.init_seed + 1)
+            vae_dtype = dtype if device.type == "cuda" else torch.float32
+            vae = WanVAE(AutoencoderKLWan().to(device=device, dtype=vae_dtype).eval())
     else:
         encoder = PromptEncoder.from_wan_folder(m.wan_dir, device, dtype,
                                                 CausalWanConfig().text_len, m.text_cache_dir)

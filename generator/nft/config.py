@@ -30,7 +30,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 class ModelConfig:
     """The generator: published Causal Forcing 1.3B (`kind="full"`) or the tiny test model."""
 
-    kind: str = "full"  # "full" | "tiny"
+    # "full": published 1.3B from `base_model` and `wan_dir`; "tiny": the tiny test model;
+    # "full_random": the 1.3B architecture and the full Wan VAE with random weights, prompts
+    # through a random one-layer UMT5 of the real width (GPU smoke runs and benchmarks: no
+    # checkpoint or Wan folder is read)
+    kind: str = "full"
     base_model: str | None = "checkpoints/causal_forcing/chunkwise/causal_forcing.pt"
     wan_dir: str | None = "wan_models/Wan2.1-T2V-1.3B"
     checkpoint_key: str | None = None
@@ -275,7 +279,7 @@ class NFTConfig:
                 f"gradient_accumulation_steps {t.gradient_accumulation_steps}"
             )
         choices = {
-            "model.kind": (self.model.kind, ("full", "tiny")),
+            "model.kind": (self.model.kind, ("full", "tiny", "full_random")),
             "model.mixed_precision": (self.model.mixed_precision, ("bf16", "no")),
             "training.loss": (t.loss, ("x0", "adaptive")),
             "training.invalid_policy": (t.invalid_policy, ("drop", "fixed")),

@@ -41,6 +41,15 @@ def test_tiny_rl_step(tmp_path: Path, physics_registry, capsys):
     assert record["estimated_epoch_seconds_per_gpu"] == pytest.approx(expected)
     assert "| train_fwd_bwd |" in capsys.readouterr().out
     assert "overlap" not in record  # only with --overlap
+    # model FLOPs: the rollout's 2 blocks x 5 passes of the old adapter, the decode's
+    # convolutions (counted), nothing for the CPU's unknown peak
+    from generator.flops import rollout_flops
+    from generator.tiny import tiny_model_config
+
+    flops = record["model_flops"]
+    assert flops["rollout"] == 8 * rollout_flops(tiny_model_config(), 3, 4, 3, 5, 8).forward
+    assert flops["decode"] > 0 and flops["train_fwd_bwd"] > flops["train_old_ref"] / 2 > 0
+    assert record["bf16_peak_flops"] is None and record["utilisation"] == {}
 
 
 def test_tiny_rl_step_overlap(tmp_path: Path, physics_registry, capsys):
