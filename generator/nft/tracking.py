@@ -47,11 +47,12 @@ class Tracker:
 
     def advance(self, summary: Mapping[str, float]) -> None:
         """One epoch done: move the bar and show a few figures."""
+        shown = {k: _shown(v) for k, v in summary.items()}
         if self.bar is not None:
-            self.bar.set_postfix({k: f"{v:.4g}" for k, v in summary.items()}, refresh=False)
+            self.bar.set_postfix(shown, refresh=False)
             self.bar.update(1)
         if self.enabled:
-            log.info("epoch done: %s", ", ".join(f"{k}={v:.4g}" for k, v in summary.items()))
+            log.info("epoch done: %s", ", ".join(f"{k}={v}" for k, v in shown.items()))
 
     def close(self) -> None:
         """Flush and close."""
@@ -60,3 +61,10 @@ class Tracker:
             self.writer.close()
         if self.bar is not None:
             self.bar.close()
+
+
+def _shown(value: float) -> str:
+    """A figure for the log: 4 significant digits, "n/a" where there is none (e.g. the mean
+    reward of an epoch whose clips were all invalid)."""
+    value = float(value)
+    return f"{value:.4g}" if value == value and abs(value) != float("inf") else "n/a"

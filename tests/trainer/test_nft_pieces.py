@@ -315,3 +315,16 @@ def test_vae_decoder_is_compiled_on_cuda_only(monkeypatch) -> None:
     off = SamplingConfig(compile_vae_decoder=False)
     assert components.prepare_decoder(vae, off, torch.device("cuda")) is False
     assert compiled == [vae]
+
+
+def test_epoch_log_shows_no_nan(tmp_path, caplog):
+    """An epoch whose clips were all invalid has no mean reward: the log says n/a, not nan."""
+    import logging
+
+    from generator.nft.tracking import Tracker
+
+    tracker = Tracker(tmp_path, enabled=True, tensorboard=False, progress=False, total_epochs=1,
+                      start_epoch=0)
+    with caplog.at_level(logging.INFO, logger="generator.nft"):
+        tracker.advance({"reward": float("nan"), "loss": 2.5612})
+    assert "epoch done: reward=n/a, loss=2.561" in caplog.text
