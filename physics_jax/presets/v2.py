@@ -174,9 +174,10 @@ boxes' 8 corners, each palm's one point, each body geom's two lowest points."""
 BOX_POINTS = np.concatenate([np.full(boxes, n) for boxes, n in BOX_GROUPS])  # (K,)
 POINT_BOX = np.repeat(np.arange(len(BOX_POINTS)), BOX_POINTS)  # (P,) each point's box
 FOOT_POINTS = BOX_GROUPS[0][0] * BOX_GROUPS[0][1]  # the foot boxes' corners come first
-POINT_WEIGHT = 8.0 / BOX_POINTS[POINT_BOX]
+POINT_WEIGHT = 8.0 / BOX_POINTS[POINT_BOX] + (BOX_POINTS[POINT_BOX] == 1)
 """(P,) a point's weight among the slip's candidates: each box weighs as much as a foot box's 8
-corners, however many distinct points it has (a palm counts 8 times, a body geom's end 4)."""
+corners, however many distinct points it has (a palm counts 8 times, a body geom's end 4); a
+palm once more as its own pivot (`pivot_speed`: a single point's stillest point is itself)."""
 CONTACT_UNITS = {"slip": "m/s", "penetration": "m", "float": "m", "balance": "m"}
 DYNAMIC_UNITS = {"residual_force": "BW", "torque": "ratio", "effort": "W/kg", "grf": "BW"}
 TERMS = {"kinematic": terms_of(KINEMATIC_UNITS),
@@ -288,19 +289,24 @@ SOLE_QUAD = np.array([0, 1, 5, 4])
 """Corners of a foot box's bottom face (body y = -1) in order around it (`_CORNERS` indices)."""
 
 
-def _pivot_quads() -> np.ndarray:
-    """(K, 4) point indices (into `contact_points`) of each box's footprint: a foot box's
-    `SOLE_QUAD`, a palm's point four times, a body geom's two points twice each (a segment)."""
+def _footprints() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Point indices (into `contact_points`) of the footprints that have a pivot: each foot
+    box's `SOLE_QUAD` (4, 4), each body geom's two points (N, 2) (a segment), and the boxes
+    they belong to (4 + N,). A palm is one point: its pivot is the point itself (counted in
+    `POINT_WEIGHT`)."""
     starts = np.concatenate([[0], np.cumsum(BOX_POINTS)[:-1]])
-    local = {8: SOLE_QUAD, 1: np.zeros(4, int), 2: np.array([0, 0, 1, 1])}
-    return np.stack([start + local[n] for start, n in zip(starts, BOX_POINTS, strict=True)])
+    feet = [k for k, n in enumerate(BOX_POINTS) if n == 8]
+    bodies = [k for k, n in enumerate(BOX_POINTS) if n == 2]
+    return (np.stack([starts[k] + SOLE_QUAD for k in feet]),
+            np.stack([starts[k] + np.arange(2) for k in bodies]), np.array(feet + bodies))
 
 
-PIVOT_QUADS = _pivot_quads()
+FOOT_QUADS, BODY_SEGMENTS, PIVOT_BOXES = _footprints()
 
 
 def _step_pivot_speed(q0: jnp.ndarray, q1: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
-    """Footprints (..., 4, 2) at two frames -> horizontal speed (...,) m/s of the slowest point
+    """Footprints (..., k, 2) at two frames (a polygon's k corners in order around it; two
+    points: a segment) -> horizontal speed (...,) m/s of the slowest point
     of the first footprint under the planar rigid motion that best takes it to the second (a
     turn about the centroid, then a shift): 0 when the motion's fixed point lies inside it."""
     c0, c1 = jnp.mean(q0, -2), jnp.mean(q1, -2)
@@ -335,12 +341,16 @@ def _step_pivot_speed(q0: jnp.ndarray, q1: jnp.ndarray, dt: jnp.ndarray) -> jnp.
 
 
 def pivot_speed(points: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
-    """Contact points (T, P, 3) -> (T, K) m/s: horizontal speed of the stillest point of each
-    box's footprint (`PIVOT_QUADS`, `_step_pivot_speed`), the smaller of the step to the
-    previous and to the next frame. A foot turning on the ball (a pirouette, a pivot step) has a
-    still point inside its sole although every corner moves."""
-    quad = points[:, PIVOT_QUADS, :2]
-    return _slower_side(_step_pivot_speed(quad, jnp.roll(quad, -1, 0), dt), length)
+    """Contact points (T, P, 3) -> (T, 4 + N) m/s, the foot boxes then the body geoms
+    (`PIVOT_BOXES`): horizontal speed of the stillest point of each footprint (a sole's quad,
+    a geom's segment; `_step_pivot_speed`), the smaller of the step to the previous and to the
+    next frame. A foot turning on the ball (a pirouette, a pivot step) has a still point inside
+    its sole although every corner moves."""
+    speeds = []
+    for index in (FOOT_QUADS, BODY_SEGMENTS):
+        shape = points[:, index, :2]
+        speeds.append(_step_pivot_speed(shape, jnp.roll(shape, -1, 0), dt))
+    return _slower_side(jnp.concatenate(speeds, -1), length)
 
 
 def centroidal_moment_pivot(com: jnp.ndarray, f: jnp.ndarray, floor: jnp.ndarray, bw: float
@@ -428,8 +438,8 @@ def slip_terms(p: V2Params, c: Contact, maskf, length, dt) -> dict:
     and their weight planted_weight (T,) (`net_drift`)."""
     still_speed = anchored_speed(c.points, length, dt)
     cand_speed = jnp.concatenate([still_speed, pivot_speed(c.points, length, dt)], -1)
-    cand_touch = jnp.concatenate([c.touch, box_reduce(c.touch, jnp.max)], -1)
-    cand_weight = np.concatenate([POINT_WEIGHT, np.ones(len(BOX_POINTS))])
+    cand_touch = jnp.concatenate([c.touch, box_reduce(c.touch, jnp.max)[:, PIVOT_BOXES]], -1)
+    cand_weight = np.concatenate([POINT_WEIGHT, np.ones(len(PIVOT_BOXES))])
     anchor = cand_weight * cand_touch * jnp.exp(-cand_speed / p.slip_softmin)  # soft minimum
     slip = jnp.max(c.touch, -1) * jnp.sum(anchor * cand_speed, -1) / (
         jnp.sum(anchor, -1) + 1e-9)
