@@ -107,7 +107,7 @@ def build_components(config: NFTConfig, device: torch.device) -> Components:
     if m.kind == "full":
         locate_wan_folder(m.wan_dir)  # a missing file fails before the 1.3B model is built
     model = build_generator(config, device, dtype)
-    vae = None
+    vae, vae_dtype = None, dtype if device.type == "cuda" else torch.float32
     if m.kind == "tiny":
         tokenizer = build_tiny_tokenizer()
         umt5 = build_tiny_umt5(len(tokenizer), seed=m.init_seed)
@@ -121,13 +121,11 @@ def build_components(config: NFTConfig, device: torch.device) -> Components:
                                 m.text_cache_dir)
         if r.motion_source == "pose":
             torch.manual_seed(m.init_seed + 1)
-            vae_dtype = dtype if device.type == "cuda" else torch.float32
             vae = WanVAE(AutoencoderKLWan().to(device=device, dtype=vae_dtype).eval())
     else:
         encoder = PromptEncoder.from_wan_folder(m.wan_dir, device, dtype,
                                                 CausalWanConfig().text_len, m.text_cache_dir)
         if r.motion_source == "pose":
-            vae_dtype = dtype if device.type == "cuda" else torch.float32
             vae = WanVAE.from_wan_folder(m.wan_dir, device, vae_dtype)
     if vae is not None:
         prepare_decoder(vae, s, device)

@@ -45,7 +45,7 @@ class ModelConfig:
     attention_backend: str = "auto"  # "auto" | "sdpa" | "flex"
     # on CUDA, compile the transformer blocks in place (`generator.compilation.compile_blocks`):
     # the rollout's cached passes and the training passes run compiled code; each kind of pass
-    # compiles at its first call (reported as `time/compile_*`), later ones reuse it
+    # compiles at its first call (the epoch's `time/compile`), later ones reuse it
     compile_blocks: bool = True
     text_cache_dir: str | None = None
     init_seed: int = 0  # random init of the tiny model and of the LoRA A matrices

@@ -173,6 +173,7 @@ BOX_GROUPS = ((len(FOOT_BONES), 8), (len(HAND_BONES), 1), (len(BODY_BONES), 2))
 boxes' 8 corners, each palm's one point, each body geom's two lowest points."""
 BOX_POINTS = np.concatenate([np.full(boxes, n) for boxes, n in BOX_GROUPS])  # (K,)
 POINT_BOX = np.repeat(np.arange(len(BOX_POINTS)), BOX_POINTS)  # (P,) each point's box
+BOX_STARTS = np.concatenate([[0], np.cumsum(BOX_POINTS)[:-1]])  # (K,) each box's first point
 FOOT_POINTS = BOX_GROUPS[0][0] * BOX_GROUPS[0][1]  # the foot boxes' corners come first
 POINT_WEIGHT = 8.0 / BOX_POINTS[POINT_BOX] + (BOX_POINTS[POINT_BOX] == 1)
 """(P,) a point's weight among the slip's candidates: each box weighs as much as a foot box's 8
@@ -256,14 +257,8 @@ def box_reduce(x: jnp.ndarray, reduce) -> jnp.ndarray:
 def box_lowest(points: jnp.ndarray, height: jnp.ndarray) -> jnp.ndarray:
     """Points (T, P, 3) and their heights (T, P) -> each box's lowest point (T, K, 3), its
     first one among equals."""
-    out, start = [], 0
-    for boxes, n in BOX_GROUPS:
-        stop = start + boxes * n
-        group = points[:, start:stop].reshape(points.shape[:1] + (boxes, n, 3))
-        low = jnp.argmin(height[:, start:stop].reshape(height.shape[:1] + (boxes, n)), -1)
-        out.append(jnp.take_along_axis(group, low[..., None, None], 2)[:, :, 0])
-        start = stop
-    return jnp.concatenate(out, 1)
+    low = box_reduce(height, jnp.argmin) + BOX_STARTS  # (T, K) index into the points
+    return jnp.take_along_axis(points, low[..., None], 1)
 
 
 def anchored_speed(points: jnp.ndarray, length: jnp.ndarray, dt: jnp.ndarray) -> jnp.ndarray:
@@ -294,11 +289,10 @@ def _footprints() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     box's `SOLE_QUAD` (4, 4), each body geom's two points (N, 2) (a segment), and the boxes
     they belong to (4 + N,). A palm is one point: its pivot is the point itself (counted in
     `POINT_WEIGHT`)."""
-    starts = np.concatenate([[0], np.cumsum(BOX_POINTS)[:-1]])
     feet = [k for k, n in enumerate(BOX_POINTS) if n == 8]
     bodies = [k for k, n in enumerate(BOX_POINTS) if n == 2]
-    return (np.stack([starts[k] + SOLE_QUAD for k in feet]),
-            np.stack([starts[k] + np.arange(2) for k in bodies]), np.array(feet + bodies))
+    return (np.stack([BOX_STARTS[k] + SOLE_QUAD for k in feet]),
+            np.stack([BOX_STARTS[k] + np.arange(2) for k in bodies]), np.array(feet + bodies))
 
 
 FOOT_QUADS, BODY_SEGMENTS, PIVOT_BOXES = _footprints()
@@ -444,11 +438,11 @@ def slip_terms(p: V2Params, c: Contact, maskf, length, dt) -> dict:
     slip = jnp.max(c.touch, -1) * jnp.sum(anchor * cand_speed, -1) / (
         jnp.sum(anchor, -1) + 1e-9)
     # net drift of the planted soles: their velocities, each weighted as a likely anchor
-    feet = FOOT_POINTS
-    planted = (c.touch[:, :feet] * jnp.exp(-c.point_speed[:, :feet] / p.slip_softmin)
+    soles = slice(0, FOOT_POINTS)
+    planted = (c.touch[:, soles] * jnp.exp(-c.point_speed[:, soles] / p.slip_softmin)
                ) * maskf[:, None]
     planted_weight = jnp.sum(planted, -1)
-    planted_velocity = jnp.sum(planted[..., None] * c.point_vel[:, :feet], 1) / jnp.maximum(
+    planted_velocity = jnp.sum(planted[..., None] * c.point_vel[:, soles], 1) / jnp.maximum(
         planted_weight, 1e-9)[:, None]
     return {"slip": slip, "planted_velocity": planted_velocity,
             "planted_weight": planted_weight}
