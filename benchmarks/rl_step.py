@@ -110,6 +110,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "(`generator.compilation.compile_blocks`, as the trainer does on "
                              "CUDA) and time rollout, old/ref and forward + backward again, "
                              "with a fused AdamW; first (compiling) calls reported apart")
+    parser.add_argument("--blockwise_attention", action="store_true",
+                        help="with --compile_blocks, time old/ref and forward + backward again "
+                             "with the 'blocks' attention backend (each block of queries against "
+                             "its keys, unmasked SDPA) instead of flex attention")
     parser.add_argument("--json", type=Path, default=Path("rl_step.json"))
     return parser.parse_args(argv)
 
@@ -418,6 +422,14 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
         phases.once("train_fwd_bwd_compile_first_call", forward_backward)
         phases.time("train_fwd_bwd_compiled", forward_backward)
         time_optimizer("optimizer_fused", fused=device.type == "cuda")
+        if args.blockwise_attention:
+            policy.model.attention_backend = "blocks"
+            phases.once("train_old_ref_blocks_first_call", old_ref)
+            phases.time("train_old_ref_blocks", old_ref)
+            phases.once("train_fwd_bwd_blocks_first_call", forward_backward)
+            phases.time("train_fwd_bwd_blocks", forward_backward)
+            policy.model.attention_backend = "auto"
+            policy.model.zero_grad(set_to_none=True)
         compile_s = compile_seconds() - before
         if overlap is not None:  # the trainer's rollout loop with the compiled blocks
             overlap.update(time_pairs(("serial_compiled", "overlap_compiled")))
@@ -432,6 +444,7 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
     peak = bf16_peak(device_name)
     for name in ("rollout", "decode", "train_old_ref", "train_fwd_bwd"):
         flops[f"{name}_compiled"] = flops[name]
+        flops[f"{name}_blocks"] = flops[name]
     record: dict[str, Any] = {
         "device": device_name,
         "jax_backend": jax.default_backend(),

@@ -1,4 +1,6 @@
-"""Block-causal self-attention backends: dense boolean mask (SDPA), flex-attention block mask.
+"""Block-causal self-attention backends: dense boolean mask (SDPA), flex-attention block mask,
+and block by block ("blocks": each block of queries against the contiguous key ranges it sees,
+through SDPA without a mask, so the fused flash / cuDNN kernels run forward and backward).
 
 A token of latent frame f belongs to block f // frames_per_block; it attends to every token of its
 own block and of all earlier blocks. With a local window (`AttentionWindow`, upstream's
@@ -16,7 +18,11 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-AttentionBackend = Literal["auto", "sdpa", "flex"]
+AttentionBackend = Literal["auto", "sdpa", "flex", "blocks"]
+ChosenBackend = Literal["sdpa", "flex", "blocks"]
+KeyRanges = tuple[tuple[int, int, tuple[tuple[int, int], ...]], ...]
+"""Per block of queries: its first token, one past its last, and the [start, end) key ranges it
+sees (`key_ranges`)."""
 FLEX_PAD = 128
 
 
@@ -107,6 +113,23 @@ def _flex_mask(layout: BlockCausalLayout, device: str):  # noqa: ANN202
     return create_block_mask(mask_mod, B=None, H=None, Q_LEN=padded, KV_LEN=padded, device=device)
 
 
+def key_ranges(layout: BlockCausalLayout) -> KeyRanges:
+    """Per block of queries: (first token, one past its last, the [start, end) key ranges it
+    attends to, in order): the whole prefix, or with a window the sink and the recent frames."""
+    ft = layout.frame_tokens
+    block_tokens = ft * layout.frames_per_block
+    out = []
+    for start in range(0, layout.num_tokens, block_tokens):
+        end = min(start + block_tokens, layout.num_tokens)
+        ranges: tuple[tuple[int, int], ...] = ((0, end),)
+        if layout.window_frames is not None and end > layout.window_frames * ft:
+            recent = end - (layout.window_frames - layout.sink_frames) * ft
+            sink = min(layout.sink_frames * ft, recent)
+            ranges = ((0, sink), (recent, end)) if sink > 0 else ((recent, end),)
+        out.append((start, end, ranges))
+    return tuple(out)
+
+
 def _padded_length(length: int) -> int:
     return -(-length // FLEX_PAD) * FLEX_PAD
 
@@ -123,7 +146,7 @@ def _flex_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, block_mas
     return _COMPILED_FLEX(q, k, v, block_mask=block_mask)
 
 
-def resolve_backend(backend: AttentionBackend, device: torch.device) -> Literal["sdpa", "flex"]:
+def resolve_backend(backend: AttentionBackend, device: torch.device) -> ChosenBackend:
     """'auto' picks flex attention on CUDA and the dense SDPA mask elsewhere."""
     if backend == "auto":
         return "flex" if device.type == "cuda" else "sdpa"
@@ -134,11 +157,12 @@ def resolve_backend(backend: AttentionBackend, device: torch.device) -> Literal[
 class BlockCausalMask:
     """The mask of one full-sequence pass, made once per forward outside the transformer blocks
     (compiled blocks then take it as an input instead of rebuilding it): the token layout, the
-    backend that runs it and its mask, a boolean [L, L] tensor ("sdpa") or a flex-attention
-    `BlockMask` over the sequence padded to a multiple of 128 tokens ("flex")."""
+    backend that runs it and its mask, a boolean [L, L] tensor ("sdpa"), a flex-attention
+    `BlockMask` over the sequence padded to a multiple of 128 tokens ("flex") or the key ranges
+    of each block of queries (`key_ranges`, "blocks")."""
 
     layout: BlockCausalLayout
-    backend: Literal["sdpa", "flex"]
+    backend: ChosenBackend
     mask: object
 
 
@@ -149,6 +173,8 @@ def block_causal_mask(
     chosen = resolve_backend(backend, device)
     if chosen == "sdpa":
         return BlockCausalMask(layout, chosen, dense_block_causal_mask(layout, device))
+    if chosen == "blocks":
+        return BlockCausalMask(layout, chosen, key_ranges(layout))
     return BlockCausalMask(layout, chosen, flex_block_causal_mask(layout, device))
 
 
@@ -162,9 +188,25 @@ def block_causal_attention(
     """
     if mask.backend == "sdpa":
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask.mask)
+    if mask.backend == "blocks":
+        return _blockwise_attention(q, k, v, mask.mask)
     length = q.shape[2]
     pad = _padded_length(length) - length
     if pad:
         q, k, v = (F.pad(t, (0, 0, 0, pad)) for t in (q, k, v))
     out = _flex_attention(q, k, v, mask.mask)
     return out[:, :, :length]
+
+
+def _blockwise_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                         ranges: KeyRanges) -> torch.Tensor:
+    """Each block of queries against its visible keys (`key_ranges`), unmasked SDPA."""
+    outs = []
+    for start, end, keys in ranges:
+        if len(keys) == 1:
+            k_seen, v_seen = k[:, :, keys[0][0]:keys[0][1]], v[:, :, keys[0][0]:keys[0][1]]
+        else:
+            k_seen = torch.cat([k[:, :, a:b] for a, b in keys], 2)
+            v_seen = torch.cat([v[:, :, a:b] for a, b in keys], 2)
+        outs.append(F.scaled_dot_product_attention(q[:, :, start:end], k_seen, v_seen))
+    return torch.cat(outs, 2)

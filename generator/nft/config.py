@@ -42,7 +42,7 @@ class ModelConfig:
     lora_alpha: float = 256.0
     gradient_checkpointing: bool = True
     mixed_precision: str = "bf16"  # "bf16" (used on CUDA only) | "no"
-    attention_backend: str = "auto"  # "auto" | "sdpa" | "flex"
+    attention_backend: str = "auto"  # "auto" | "sdpa" | "flex" | "blocks"
     # on CUDA, compile the transformer blocks in place (`generator.compilation.compile_blocks`):
     # the rollout's cached passes and the training passes run compiled code; each kind of pass
     # compiles at its first call (the epoch's `time/compile`), later ones reuse it

@@ -6,7 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from generator.attention import BlockCausalLayout, dense_block_causal_mask
+from generator.attention import (
+    BlockCausalLayout,
+    block_causal_attention,
+    block_causal_mask,
+    dense_block_causal_mask,
+    key_ranges,
+)
 from generator.config import CausalWanConfig
 from generator.model import CausalWanModel, count_parameters
 
@@ -145,6 +151,45 @@ def test_flex_backend_matches_dense_sdpa(tiny_model, text_context) -> None:
         tiny_model.attention_backend = "flex"
         flex = tiny_model(x, t, text_context)
     assert torch.max(torch.abs(dense - flex)).item() <= 1e-4
+
+
+@pytest.mark.parametrize(("window", "sink"), [(None, 0), (4, 1), (4, 0), (3, 2)])
+def test_blockwise_attention_equals_the_dense_mask(window, sink) -> None:
+    """The "blocks" backend (each block of queries against its key ranges, unmasked SDPA) gives
+    the dense masked SDPA's output and gradients: 7 frames of 3 tokens in blocks of 2 frames."""
+    layout = BlockCausalLayout(num_frames=7, frame_tokens=3, frames_per_block=2,
+                               window_frames=window, sink_frames=sink)
+    gen = torch.Generator().manual_seed(5)
+    q, k, v = (torch.randn(2, 3, layout.num_tokens, 8, generator=gen, dtype=torch.float64,
+                           requires_grad=True) for _ in range(3))
+    grads = []
+    outs = []
+    for backend in ("sdpa", "blocks"):
+        mask = block_causal_mask(layout, backend, torch.device("cpu"))
+        out = block_causal_attention(q, k, v, mask)
+        outs.append(out)
+        grads.append(torch.autograd.grad((out * torch.cos(out)).sum(), (q, k, v)))
+    assert torch.allclose(outs[0], outs[1], atol=1e-12)
+    for dense, blocks in zip(grads[0], grads[1], strict=True):
+        assert torch.allclose(dense, blocks, atol=1e-12)
+    # the key ranges cover exactly the dense mask's visible keys of each block's queries
+    dense = dense_block_causal_mask(layout, "cpu")
+    for start, end, ranges in key_ranges(layout):
+        seen = torch.zeros(layout.num_tokens, dtype=torch.bool)
+        for a, b in ranges:
+            seen[a:b] = True
+        assert torch.equal(dense[start:end], seen.expand(end - start, -1))
+
+
+def test_blocks_backend_matches_dense_sdpa(tiny_model, text_context) -> None:
+    x, t = _noisy_inputs(tiny_model.config, frames=7)  # blocks of 3, 3, 1 frames
+    with torch.no_grad():
+        tiny_model.attention_backend = "sdpa"
+        dense = tiny_model(x, t, text_context)
+        tiny_model.attention_backend = "blocks"
+        blocks = tiny_model(x, t, text_context)
+        tiny_model.attention_backend = "auto"
+    assert torch.max(torch.abs(dense - blocks)).item() <= 1e-5
 
 
 def test_windowed_mask_keeps_the_sink_and_the_latest_frames() -> None:
