@@ -1,7 +1,7 @@
 """Gaussian window sums over the frame axis of one padded clip, in time and memory linear in T.
 
-`gaussian_smooth` low-passes a few columns by gathering each frame's window; the banded product
-below sums long windows over many columns at once.
+`gaussian_smooth` low-passes any number of columns over a clip's real frames with the banded
+product below, which sums a window over many columns at once.
 
 A truncated Gaussian window (weight exp(-0.5 ((t - s) dt / sigma)^2) of frame s in the window
 of frame t, 0 beyond `taps` frames) is a banded Toeplitz matrix. `window_sum` (`band_weights`,
@@ -18,8 +18,6 @@ from __future__ import annotations
 import chex
 import jax
 import jax.numpy as jnp
-
-from physics_jax.kernels.masked import frame_window
 
 WINDOW_BLOCK = 128  # output frames per block of the banded product (and the dense limit)
 
@@ -84,11 +82,14 @@ def gaussian_smooth(x: jnp.ndarray, mask: jnp.ndarray, dt: jnp.ndarray, sigma, t
                     ) -> jnp.ndarray:
     """Gaussian low-pass of x (T, ...) over the clip's real frames (mask (T,) bool) -> (T, ...):
     each output frame is the weighted mean of the real frames within `taps` frames of it, frame
-    s weighted exp(-0.5 ((t - s) dt / sigma)^2). dt in s (scalar), sigma in s."""
+    s weighted exp(-0.5 ((t - s) dt / sigma)^2). dt in s (scalar), sigma in s. Every column of x
+    and the mask are windowed in one banded product (`window_sum`); padded frames of x may hold
+    anything, non-finite values included."""
     chex.assert_rank(mask, 1)
     chex.assert_equal_shape_prefix([x, mask], 1)
-    offs, idx, ok = frame_window(mask, taps)
-    w = jnp.exp(-0.5 * (offs * dt / sigma) ** 2)  # (K,)
-    ww = jnp.where(ok, w[None, :], 0.0).reshape(ok.shape + (1,) * (x.ndim - 1))
-    num = jnp.sum(ww * jnp.where(ww > 0, x[idx], 0.0), axis=1)
-    return num / jnp.maximum(jnp.sum(ww, axis=1), 1e-12)
+    t_max = x.shape[0]
+    flat = x.reshape(t_max, -1)
+    cols = jnp.concatenate([mask[:, None].astype(flat.dtype),
+                            jnp.where(mask[:, None], flat, 0.0)], 1)
+    sums = window_sum(cols, jnp.asarray(dt, flat.dtype), sigma, taps)
+    return (sums[:, 1:] / jnp.maximum(sums[:, :1], 1e-12)).reshape(x.shape)

@@ -491,8 +491,9 @@ def force_terms(p: V2Params, s: ClipState, c: Contact, mask, dt, mass: float) ->
     bw = mass * p.gravity
     f = c.force
     f_ground = c.w[:, None] * project_cone(f, p.friction)
-    frc = gaussian_smooth(s.joint_frc, mask, dt, p.force_smooth_s, p.smooth_taps)
-    f_s = gaussian_smooth(f, mask, dt, p.force_smooth_s, p.smooth_taps)
+    smooth = gaussian_smooth(jnp.concatenate([s.joint_frc, f[:, None]], 1), mask, dt,
+                             p.force_smooth_s, p.smooth_taps)  # (T, 24, 3): torques and force
+    frc, f_s = smooth[:, :-1], smooth[:, -1]
     share = c.p_box / jnp.maximum(jnp.sum(c.p_box, -1, keepdims=True), 1e-6)  # (T, K)
     # moment about joint j of the box forces F_k at their points x_k, summed over the boxes
     # below j: sum_k CHAIN[k, j] (x_k - o_j) x F_k = (CHAIN^T (x x F))_j - o_j x (CHAIN^T F)_j,
