@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import chex
+import jax
 import jax.numpy as jnp
 
 
@@ -74,7 +75,8 @@ def weighted_quantile(x: jnp.ndarray, weight: jnp.ndarray, mask: jnp.ndarray, q)
     chex.assert_rank([x, weight, mask], 1)
     chex.assert_equal_shape([x, weight, mask])
     w = jnp.where(mask, weight, 0.0) + jnp.where(mask, 1e-6, 0.0)
-    order = jnp.argsort(jnp.where(mask, x, jnp.inf))
-    cum = jnp.cumsum(w[order])
-    idx = jnp.argmax(cum >= q * cum[-1])
-    return x[order][idx]
+    # one stable sort carries the weights and values along (padding sorts last, weight 0)
+    _, w_sorted, x_sorted = jax.lax.sort((jnp.where(mask, x, jnp.inf), w, x), num_keys=1,
+                                         is_stable=True)
+    cum = jnp.cumsum(w_sorted)
+    return x_sorted[jnp.argmax(cum >= q * cum[-1])]
