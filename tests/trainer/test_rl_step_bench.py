@@ -74,3 +74,24 @@ def test_tiny_rl_step_overlap(tmp_path: Path, physics_registry, capsys):
     assert serial["motion_wait"] < 0.2 * gap["serial"]  # nothing to wait for: ran inline
     printed = capsys.readouterr().out
     assert "| serial |" in printed and "| overlap |" in printed
+
+
+def test_tiny_attention_backends(tmp_path: Path, capsys):
+    """benchmarks/attention_backends.py --tiny: both training phases timed per backend, the
+    block-by-block backend's x0 equal to the dense mask's (2 blocks of 3 latent frames)."""
+    spec = importlib.util.spec_from_file_location(
+        "attention_backends", REPO / "benchmarks" / "attention_backends.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "attention_backends.json"
+    record = bench.run_benchmark(bench.parse_args(
+        ["--tiny", "--json", str(out), "--warmup", "0", "--repeats", "1"]))
+    assert json.loads(out.read_text()) == json.loads(json.dumps(record))
+    for backend in ("sdpa", "blocks"):
+        for phase in ("train_old_ref", "train_fwd_bwd"):
+            assert 0 < record["seconds"][f"{phase}_{backend}"] < 120
+    assert record["max_abs_difference"]["sdpa"] == 0.0
+    assert record["max_abs_difference"]["blocks"] <= 1e-5
+    flops = record["model_flops"]
+    assert flops["train_fwd_bwd_blocks"] == flops["train_fwd_bwd_sdpa"] > 0
+    assert record["utilisation"] == {}  # the CPU has no known bf16 peak
