@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -147,9 +147,13 @@ def _flex_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, block_mas
 
 
 def resolve_backend(backend: AttentionBackend, device: torch.device) -> ChosenBackend:
-    """'auto' picks flex attention on CUDA and the dense SDPA mask elsewhere."""
+    """'auto' picks flex attention on CUDA and the dense SDPA mask elsewhere; an unknown name
+    stops with the names there are."""
     if backend == "auto":
         return "flex" if device.type == "cuda" else "sdpa"
+    if backend not in get_args(ChosenBackend):
+        raise ValueError(f"attention backend {backend!r}: expected one of "
+                         f"{', '.join(get_args(AttentionBackend))}")
     return backend
 
 

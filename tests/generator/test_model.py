@@ -181,6 +181,12 @@ def test_blockwise_attention_equals_the_dense_mask(window, sink) -> None:
         assert torch.equal(dense[start:end], seen.expand(end - start, -1))
 
 
+def test_unknown_attention_backend_is_refused() -> None:
+    layout = BlockCausalLayout(num_frames=2, frame_tokens=1, frames_per_block=1)
+    with pytest.raises(ValueError, match="'flash'.*auto, sdpa, flex, blocks"):
+        block_causal_mask(layout, "flash", torch.device("cpu"))
+
+
 def test_blocks_backend_matches_dense_sdpa(tiny_model, text_context) -> None:
     x, t = _noisy_inputs(tiny_model.config, frames=7)  # blocks of 3, 3, 1 frames
     with torch.no_grad():
