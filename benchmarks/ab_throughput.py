@@ -2,6 +2,8 @@
 `benchmarks/score_throughput.py` (the scorer as that commit had it), alternating the trees for
 `--rounds` rounds (base, new, base, new, ...), so that drift of the device over the run falls on
 every tree alike. A table of frames/s per round and the change of each tree against the first.
+`--this-script` runs this checkout's score_throughput.py on each tree's modules instead (for
+trees older than the script's options).
 
 Make the trees where git is (the device machine receives files only), then run there:
 
@@ -38,11 +40,16 @@ def export_tree(rev: str, dest: Path, repo: Path = Path(".")) -> None:
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
 
 
+THIS_SCRIPT = Path(__file__).resolve().parent / "score_throughput.py"
+
+
 def run_tree(name: str, tree: Path, pairs: str, repeats: int, timeout: float,
-             out_dir: Path, round_index: int) -> dict[str, Any]:
-    """One tree's score_throughput.py (GPU rows of `pairs` only) -> its JSON record."""
+             out_dir: Path, round_index: int, this_script: bool = False) -> dict[str, Any]:
+    """One tree's score_throughput.py, or this checkout's on the tree's modules (GPU rows of
+    `pairs` only) -> its JSON record."""
     out = out_dir / f"{name}_{round_index}.json"
-    cmd = [sys.executable, "benchmarks/score_throughput.py", "--preset", "v2", "--pairs", pairs,
+    script = str(THIS_SCRIPT) if this_script else "benchmarks/score_throughput.py"
+    cmd = [sys.executable, script, "--preset", "v2", "--pairs", pairs,
            "--repeats", str(repeats), "--skip", "a,b,b1,c,checks", "--out", str(out.resolve())]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(tree.resolve()), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
@@ -60,14 +67,14 @@ def run_tree(name: str, tree: Path, pairs: str, repeats: int, timeout: float,
 
 
 def compare(trees: dict[str, Path], pairs: str, rounds: int, repeats: int, timeout: float,
-            out_dir: Path) -> dict[str, Any]:
+            out_dir: Path, this_script: bool = False) -> dict[str, Any]:
     """Alternate the trees for `rounds` rounds -> {tree: {"B x T": [frames/s per round]}}."""
     out_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict[str, list[float]]] = {name: {} for name in trees}
     env = None
     for r in range(1, rounds + 1):
         for name, tree in trees.items():
-            record = run_tree(name, tree, pairs, repeats, timeout, out_dir, r)
+            record = run_tree(name, tree, pairs, repeats, timeout, out_dir, r, this_script)
             env = env or record["env"]
             for row in record["rows"]:
                 results[name].setdefault(f"{row['B']} x {row['T']}", []).append(
@@ -109,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--rounds", type=int, default=2)
     run.add_argument("--repeats", type=int, default=10, help="timed calls per row (median)")
     run.add_argument("--timeout", type=float, default=300.0, help="seconds per tree and round")
+    run.add_argument("--this-script", action="store_true",
+                     help="run this checkout's score_throughput.py on each tree's modules")
     run.add_argument("--json", type=Path, default=Path("ab_throughput.json"))
     args = parser.parse_args(argv)
     if args.command == "export":
@@ -117,11 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     trees = {}
     for spec in args.trees:
         name, sep, folder = spec.partition("=")
-        if not sep or not (Path(folder) / "benchmarks" / "score_throughput.py").exists():
-            raise SystemExit(f"{spec}: expected NAME=DIR with DIR/benchmarks/score_throughput.py")
+        needed = "physics_jax" if args.this_script else "benchmarks/score_throughput.py"
+        if not sep or not (Path(folder) / needed).exists():
+            raise SystemExit(f"{spec}: expected NAME=DIR with DIR/{needed}")
         trees[name] = Path(folder)
     out_dir = Path(tempfile.mkdtemp(prefix="ab_throughput_"))
-    record = compare(trees, args.pairs, args.rounds, args.repeats, args.timeout, out_dir)
+    record = compare(trees, args.pairs, args.rounds, args.repeats, args.timeout, out_dir,
+                     args.this_script)
     record["logs"] = str(out_dir)
     record["median_frames_per_s"] = {
         name: {shape: statistics.median(v) for shape, v in rows.items()}

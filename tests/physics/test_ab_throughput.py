@@ -56,6 +56,8 @@ def test_trees_alternate_and_the_change_is_against_the_first(tmp_path, monkeypat
     assert "| 1024 x 45 | new | 6,000,000 | 6,000,000 | 6,000,000 | -25.0 % |" in table
     with pytest.raises(SystemExit, match="NAME=DIR"):
         bench.main(["run", f"base={tmp_path}"])
+    with pytest.raises(SystemExit, match="DIR/physics_jax"):  # this checkout's script
+        bench.main(["run", f"base={base}", "--this-script"])
 
 
 def test_export_takes_the_scorer_of_a_revision(tmp_path):
