@@ -22,14 +22,12 @@ from typing import Any
 
 import torch
 
-from benchmarks.rl_step import Phases, build_policy
+from benchmarks.rl_step import Phases, build_policy, nft_backward, old_ref_x0
 from generator.attention import BlockCausalLayout
 from generator.compilation import compile_blocks, compile_seconds
 from generator.config import CausalWanConfig
 from generator.flops import bf16_peak, sequence_flops
-from generator.nft.loss import nft_loss
 from generator.pipeline import latent_shape
-from generator.prediction import predict_x0
 from generator.sampler import SamplerConfig
 from generator.schedule import add_noise
 
@@ -93,22 +91,15 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         before = compile_seconds()
 
         def old_ref() -> tuple[torch.Tensor, torch.Tensor]:
-            with torch.no_grad(), autocast:
-                with policy.use_old() as model:
-                    old = predict_x0(model, x_t, t, context)
-                with policy.use_reference() as model:
-                    ref = predict_x0(model, x_t, t, context)
-            return old, ref
+            return old_ref_x0(policy, x_t, t, context, autocast)
 
         phases.once(f"train_old_ref_{backend}_first_call", old_ref)
         old, ref = phases.time(f"train_old_ref_{backend}", old_ref)
 
         def forward_backward(old: torch.Tensor = old, ref: torch.Tensor = ref) -> torch.Tensor:
-            with autocast:
-                cur = predict_x0(policy.model, x_t, t, context)
-            nft_loss(x0, old, cur, ref, r, beta=0.1, kl_weight=1e-4).loss.backward()
+            cur, _ = nft_backward(policy, x0, x_t, t, context, r, old, ref, autocast)
             policy.model.zero_grad(set_to_none=True)
-            return cur.detach()
+            return cur
 
         phases.once(f"train_fwd_bwd_{backend}_first_call", forward_backward)
         outputs[backend] = phases.time(f"train_fwd_bwd_{backend}", forward_backward).float()

@@ -24,17 +24,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-DUMP = Path(tempfile.mkdtemp(prefix="kernel_profile_hlo_"))
-os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + f" --xla_dump_to={DUMP} "
-                           "--xla_dump_hlo_as_text --xla_dump_hlo_module_re=.*score.*").strip()
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+DUMP: Path | None = None  # where XLA dumps the optimized HLO (set when run as a script)
+if __name__ == "__main__":  # before JAX starts its backend; importing this module sets nothing
+    DUMP = Path(tempfile.mkdtemp(prefix="kernel_profile_hlo_"))
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + f" --xla_dump_to={DUMP} "
+                               "--xla_dump_hlo_as_text --xla_dump_hlo_module_re=.*score.*"
+                               ).strip()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
 
-from benchmarks.score_throughput import make_clips  # noqa: E402
+from benchmarks.score_throughput import jax_inputs  # noqa: E402
 from physics_jax.api import get_scorer  # noqa: E402
 
 _TABLES = ("FileNames", "FunctionNames", "FileLocations", "StackFrames")
@@ -114,12 +115,7 @@ def kernel_times(trace: dict, calls: int) -> dict[str, dict[str, float]]:
 
 def profile(preset: str, batch: int, frames: int, calls: int) -> dict[str, Any]:
     """Trace `calls` scorer calls; the scorer module's kernels with their source lines."""
-    clips = make_clips(batch, frames)
-    go = jnp.asarray(np.stack([c.global_orient for c in clips]), jnp.float32)
-    bp = jnp.asarray(np.stack([c.body_pose for c in clips]).reshape(batch, frames, 23, 3),
-                     jnp.float32)
-    tr = jnp.asarray(np.stack([c.transl for c in clips]), jnp.float32)
-    lengths, fps = jnp.full((batch,), frames, jnp.int32), jnp.full((batch,), 30.0)
+    go, bp, tr, lengths, fps = jax_inputs(batch, frames)
     scorer = get_scorer(preset)
     for _ in range(2):
         jax.block_until_ready(scorer(go, bp, tr, lengths, fps))
@@ -131,7 +127,7 @@ def profile(preset: str, batch: int, frames: int, calls: int) -> dict[str, Any]:
     with gzip.open(trace_file) as f:
         modules = kernel_times(json.load(f), calls)
     module = max(modules, key=lambda m: sum(modules[m].values()))
-    dumps = sorted(DUMP.glob(f"*{module}*after_optimizations.txt"))
+    dumps = sorted(DUMP.glob(f"*{module}*after_optimizations.txt")) if DUMP else []
     source = HloSource(dumps[-1].read_text()) if dumps else None
     kernels = []
     for name, us in sorted(modules[module].items(), key=lambda kv: -kv[1]):

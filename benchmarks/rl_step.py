@@ -309,6 +309,30 @@ def phase_flops(config: CausalWanConfig, policy: PolicySet, vae: WanVAE, latents
             "train_fwd_bwd": float(train_batch * (adapted.forward + adapted.backward))}
 
 
+def old_ref_x0(policy: PolicySet, x_t: torch.Tensor, t: torch.Tensor, context: torch.Tensor,
+               autocast: contextlib.AbstractContextManager) -> tuple[torch.Tensor, torch.Tensor]:
+    """x0-predictions of the old and the reference policy at (x_t, t), without gradients."""
+    with torch.no_grad(), autocast:
+        with policy.use_old() as model:
+            old = predict_x0(model, x_t, t, context)
+        with policy.use_reference() as model:
+            ref = predict_x0(model, x_t, t, context)
+    return old, ref
+
+
+def nft_backward(policy: PolicySet, x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor,
+                 context: torch.Tensor, r: torch.Tensor, old: torch.Tensor, ref: torch.Tensor,
+                 autocast: contextlib.AbstractContextManager
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The current policy's forward, the NFT loss (the published beta 0.1 and KL weight 1e-4)
+    and its backward -> (x0-prediction, loss), both detached."""
+    with autocast:
+        cur = predict_x0(policy.model, x_t, t, context)
+    terms = nft_loss(x0, old, cur, ref, r, beta=0.1, kl_weight=1e-4)
+    terms.loss.backward()
+    return cur.detach(), terms.loss.detach()
+
+
 def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = None
                   ) -> dict[str, Any]:
     """Time every phase; returns the JSON record (also written to `args.json`)."""
@@ -392,21 +416,12 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
         optimizer.zero_grad(set_to_none=True)
 
     def old_ref() -> tuple[torch.Tensor, torch.Tensor]:
-        with torch.no_grad(), autocast:
-            with policy.use_old() as model:
-                old = predict_x0(model, x_t, t, tb_context)
-            with policy.use_reference() as model:
-                ref = predict_x0(model, x_t, t, tb_context)
-        return old, ref
+        return old_ref_x0(policy, x_t, t, tb_context, autocast)
 
     old, ref = phases.time("train_old_ref", old_ref)
 
     def forward_backward() -> float:
-        with autocast:
-            cur = predict_x0(policy.model, x_t, t, tb_context)
-        terms = nft_loss(x0, old, cur, ref, r, beta=0.1, kl_weight=1e-4)
-        terms.loss.backward()
-        return float(terms.loss.detach())
+        return float(nft_backward(policy, x0, x_t, t, tb_context, r, old, ref, autocast)[1])
 
     loss = phases.time("train_fwd_bwd", forward_backward)
 
@@ -444,6 +459,7 @@ def run_benchmark(args: argparse.Namespace, registry: RewardRegistry | None = No
     peak = bf16_peak(device_name)
     for name in ("rollout", "decode", "train_old_ref", "train_fwd_bwd"):
         flops[f"{name}_compiled"] = flops[name]
+    for name in ("train_old_ref", "train_fwd_bwd"):  # the passes --blockwise_attention times
         flops[f"{name}_blocks"] = flops[name]
     record: dict[str, Any] = {
         "device": device_name,

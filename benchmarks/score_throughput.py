@@ -37,6 +37,18 @@ def make_clips(b: int, t: int, seed: int = 0) -> list:
             for i in range(b)]
 
 
+def jax_inputs(b: int, t: int) -> tuple:
+    """The JAX scorer's inputs for `make_clips(b, t)`: global_orient (B, T, 3), body_pose
+    (B, T, 23, 3), transl (B, T, 3) float32, lengths (B,) int32, fps (B,) (30)."""
+    import jax.numpy as jnp
+
+    clips = make_clips(b, t)
+    go = jnp.asarray(np.stack([c.global_orient for c in clips]), jnp.float32)
+    bp = jnp.asarray(np.stack([c.body_pose for c in clips]).reshape(b, t, 23, 3), jnp.float32)
+    tr = jnp.asarray(np.stack([c.transl for c in clips]), jnp.float32)
+    return go, bp, tr, jnp.full((b,), t, jnp.int32), jnp.full((b,), 30.0)
+
+
 def stack(clips, device) -> tuple:
     go = torch.tensor(np.stack([c.global_orient for c in clips]), dtype=torch.float32)
     bp = torch.tensor(np.stack([c.body_pose for c in clips]), dtype=torch.float32)

@@ -16,10 +16,9 @@ from collections.abc import Callable
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from benchmarks.score_throughput import make_clips  # noqa: E402
+from benchmarks.score_throughput import jax_inputs  # noqa: E402
 from physics_jax.api import get_scorer  # noqa: E402
 from physics_jax.kernels.masked import frame_mask  # noqa: E402
 from physics_jax.presets import v2  # noqa: E402
@@ -38,12 +37,7 @@ def _median_ms(fn: Callable[[], object], repeats: int) -> float:
 
 def stage_times(batch: int, frames: int, repeats: int) -> dict[str, float]:
     """{stage: median ms}; a '+' stage includes the contact state it starts from."""
-    clips = make_clips(batch, frames)
-    go = jnp.asarray(np.stack([c.global_orient for c in clips]), jnp.float32)
-    bp = jnp.asarray(np.stack([c.body_pose for c in clips]).reshape(batch, frames, 23, 3),
-                     jnp.float32)
-    tr = jnp.asarray(np.stack([c.transl for c in clips]), jnp.float32)
-    lengths, fps = jnp.full((batch,), frames, jnp.int32), jnp.full((batch,), 30.0)
+    go, bp, tr, lengths, fps = jax_inputs(batch, frames)
     scorer = get_scorer("v2")
     states = jax.block_until_ready(scorer.clip_states(go, bp, tr, lengths, fps))
     p, mass = scorer.params, scorer.layout.total_mass

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _load():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("ab_throughput",
-                                                  REPO / "benchmarks" / "ab_throughput.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
+from benchmark_helpers import REPO, load_benchmark
 
 STUB = '''import json, os, sys
 out = sys.argv[sys.argv.index("--out") + 1]
@@ -41,7 +30,7 @@ def _stub_tree(root: Path, name: str, fps: float) -> Path:
 
 
 def test_trees_alternate_and_the_change_is_against_the_first(tmp_path, monkeypatch, capsys):
-    bench = _load()
+    bench = load_benchmark("ab_throughput")
     order = tmp_path / "order.txt"
     monkeypatch.setenv("AB_ORDER", str(order))
     base, new = _stub_tree(tmp_path, "base", 8e6), _stub_tree(tmp_path, "new", 6e6)
@@ -64,7 +53,7 @@ def test_export_takes_the_scorer_of_a_revision(tmp_path):
     if subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"],
                       capture_output=True, check=False).returncode != 0:
         pytest.skip("not a git checkout")
-    bench = _load()
+    bench = load_benchmark("ab_throughput")
     bench.export_tree("HEAD", tmp_path / "head", REPO)
     for path in ("physics_jax/presets/v2.py", "bridge/reward.py",
                  "benchmarks/score_throughput.py"):

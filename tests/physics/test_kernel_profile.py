@@ -4,22 +4,12 @@ source lines from the optimized HLO's stack frames."""
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _load():  # noqa: ANN202
-    spec = importlib.util.spec_from_file_location("kernel_profile",
-                                                  REPO / "benchmarks" / "kernel_profile.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmark_helpers import load_benchmark
 
 
 def _score(x):  # noqa: ANN001, ANN202
@@ -28,7 +18,8 @@ def _score(x):  # noqa: ANN001, ANN202
 
 
 def test_kernels_are_timed_and_traced_to_their_source_lines(tmp_path: Path) -> None:
-    bench = _load()
+    bench = load_benchmark("kernel_profile")
+    assert bench.DUMP is None  # importing it leaves XLA_FLAGS and the disk alone
     x = jnp.linspace(0.0, 1.0, 64 * 128).reshape(64, 128)
     fn = jax.jit(_score)
     source = bench.HloSource(fn.lower(x).compile().as_text())
