@@ -7,10 +7,11 @@ from functools import lru_cache
 import jax
 
 from physics_jax.jax_setup import configure_jax, jax_device
-from physics_jax.motion.batch import describe_clip, pad_batch
+from physics_jax.motion.batch import check_clip, describe_clip, pad_batch
 from physics_jax.motion.clip import SmplClip
+from physics_jax.motion.rate import at_most
 from physics_jax.pipeline import BatchScorer, ScorerConfig, plan_batches
-from physics_jax.results import clip_results, rejected_row
+from physics_jax.results import clip_results, note_source_rate, rejected_row
 
 
 @lru_cache(maxsize=8)
@@ -39,11 +40,18 @@ def score_clips(clips: list[SmplClip], preset: str = "v2", device: str | None = 
     (`presets.registry.default_params`) for `measurement` ("mocap", or "video" for motion
     recovered from video: widened tolerances, `calibration.measurement`). They are traced: any
     values share one program.
+
+    A valid clip faster than the preset's `scoring_fps` (v2: 30 fps, the rate of its
+    calibration) is resampled down to it first (`motion.rate.at_most`), so the same motion
+    scores alike at 30, 60 or 120 fps; its row gives the rate scored (`fps`, `frames`) and the
+    clip's own (`source_fps`, `source_frames`). Slower clips are scored at their own rate.
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     scorer = get_scorer(preset, dtype, measurement=measurement)
     dev = jax_device(device)
+    given = clips
+    clips = [scoring_rate(c, scorer.preset.scoring_fps) for c in clips]
     batches, rejected = plan_batches([describe_clip(c)[0] for c in clips], batch_size,
                                      scorer.max_frames(dev))
     rows = {i: rejected_row(clips[i], preset, reason) for i, reason in rejected.items()}
@@ -55,4 +63,14 @@ def score_clips(clips: list[SmplClip], preset: str = "v2", device: str | None = 
         out = jax.device_get(out)
         rows.update(zip(idx, clip_results(out, preset, batch.sources, batch.clip_fps,
                                           batch.frames, batch.valid, batch.reasons), strict=True))
-    return [rows[i] for i in range(len(clips))]
+    return [note_source_rate(rows[i], given[i], clips[i]) for i in range(len(clips))]
+
+
+def scoring_rate(clip, max_fps: float | None):
+    """A valid clip (`motion.batch.check_clip`) faster than max_fps, resampled down to it
+    (`motion.rate.at_most`); anything else as given (invalid clips are reported as given)."""
+    checked, reason = check_clip(clip)
+    if reason:
+        return clip
+    resampled = at_most(checked, max_fps)
+    return clip if resampled is checked else resampled

@@ -73,3 +73,12 @@ def rejected_row(clip, preset: str, reason: str) -> dict:
             "fps": fps if np.isfinite(fps) else None, "frames": int(frames), "valid": False,
             "reason": reason, "kinematic_source": "humanoid", "kinematic": {"score": None},
             "contact": {"score": None}, "dynamic": {"score": None}, "reward": None}
+
+
+def note_source_rate(row: dict, given, scored) -> dict:
+    """Adds the clip's own rate (`source_fps`, `source_frames`) to its row when it was scored
+    resampled (`scored` is not `given`, `motion.rate.at_most`); returns the row."""
+    if scored is not given:
+        frames, fps = describe_clip(given)
+        row["source_fps"], row["source_frames"] = fps, frames
+    return row

@@ -97,6 +97,7 @@ class Preset(Protocol):
     layout: HumanoidLayout
     params: Params
     combine: str  # how term scores make an axis and axes the reward (`combine_scores`)
+    scoring_fps: float | None  # frames/s faster clips are resampled to first; None: any rate
 
     @property
     def terms(self) -> dict[str, tuple[Term, ...]]:

@@ -100,6 +100,7 @@ class PhymotionPreset(struct.PyTreeNode):
     name: str = struct.field(pytree_node=False, default="phymotion")
     layout: HumanoidLayout = struct.field(pytree_node=False, default=LAYOUT)
     combine: str = struct.field(pytree_node=False, default="mean")
+    scoring_fps: float | None = struct.field(pytree_node=False, default=None)  # as published
 
     @property
     def terms(self) -> dict[str, tuple[Term, ...]]:

@@ -134,6 +134,7 @@ from physics_jax.kernels.support import (
     support_function,
 )
 from physics_jax.kernels.window import band_product, band_weights, gaussian_smooth
+from physics_jax.motion.rate import CALIBRATION_FPS
 from physics_jax.presets.base import Term, packed_keys, terms_of
 from physics_jax.presets.kinematic import KINEMATIC_UNITS, gradient, soft_kinematic_axis
 from physics_jax.presets.state import ClipState
@@ -621,6 +622,7 @@ class V2Preset(struct.PyTreeNode):
     name: str = struct.field(pytree_node=False, default="v2")
     layout: HumanoidLayout = struct.field(pytree_node=False, default=BALL_LAYOUT)
     combine: str = struct.field(pytree_node=False, default="geometric")
+    scoring_fps: float | None = struct.field(pytree_node=False, default=CALIBRATION_FPS)
 
     @property
     def terms(self) -> dict[str, tuple[Term, ...]]:

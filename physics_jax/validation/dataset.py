@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from physics_jax.motion import SmplClip, expand_paths, load_motion, source_below_floor
-from physics_jax.sources.amass import SmplParams
-from physics_jax.sources.resample import resample_smpl_params
+from physics_jax.motion.rate import CALIBRATION_FPS
+from physics_jax.motion.rate import at_rate as resample_to
 
-FPS = 30.0  # every clip is resampled to this rate before windowing
+FPS = CALIBRATION_FPS  # every clip is resampled to this rate (30 fps) before windowing
 WINDOW_S = 3.2  # s per window (96 frames at 30 fps)
 STRIDE_S = 1.6  # s between window starts
 HELD_OUT_TAKES = ("35_01", "16_35", "131_03", "05_11", "90_05")
@@ -52,14 +52,8 @@ def split_of(source: str, held_out: tuple[str, ...] = HELD_OUT_TAKES) -> str:
 
 
 def at_rate(clip: SmplClip, fps: float = FPS) -> SmplClip:
-    """The clip resampled to `fps` (rotations slerped); unchanged when already at that rate."""
-    if abs(clip.fps - fps) < 1e-9:
-        return clip
-    p = resample_smpl_params(SmplParams(global_orient=clip.global_orient,
-                                        body_pose=clip.body_pose, transl=clip.transl,
-                                        betas=clip.betas, fps=clip.fps), fps, clip.source)
-    return replace(clip, global_orient=p["global_orient"], body_pose=p["body_pose"],
-                   transl=p["transl"], fps=float(fps))
+    """The clip resampled to `fps` (default the suite's 30 fps; `motion.rate.at_rate`)."""
+    return resample_to(clip, fps)
 
 
 def windows(clip: SmplClip, window_s: float = WINDOW_S, stride_s: float = STRIDE_S

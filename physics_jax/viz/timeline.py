@@ -23,10 +23,11 @@ from physics_jax.kernels.masked import frame_mask
 from physics_jax.kernels.rotation import quat_to_matrix
 from physics_jax.motion.batch import check_clip, pad_batch
 from physics_jax.motion.clip import SmplClip
+from physics_jax.motion.rate import at_most
 from physics_jax.presets import v2
 from physics_jax.presets.state import ClipState
 from physics_jax.presets.v2_params import V2Params
-from physics_jax.results import clip_results
+from physics_jax.results import clip_results, note_source_rate
 
 FOOT_NAMES = FOOT_BONES  # order of the (T, 4) per-foot-box arrays
 
@@ -179,6 +180,8 @@ def analyse_clips(clips: list[SmplClip], dtype: str = "float32", batch_size: int
             field, _, message = reason.partition(": ")
             raise MotionFormatError(getattr(clip, "source", "<array>"), field, message)
     kernel = get_kernel(dtype)
+    given = clips
+    clips = [at_most(c, kernel.scorer.preset.scoring_fps) for c in clips]  # as `score_clips`
     bw = kernel.scorer.mass * kernel.scorer.params.gravity
     rows: list[dict] = []
     timelines: list[Timeline] = []
@@ -187,8 +190,10 @@ def analyse_clips(clips: list[SmplClip], dtype: str = "float32", batch_size: int
         batch = pad_batch(part, bucket=True)
         out = jax.device_get(kernel(batch.global_orient, batch.body_pose, batch.transl,
                                     batch.lengths, batch.fps))
-        rows.extend(clip_results(out["scores"], "v2", batch.sources, batch.fps, batch.lengths,
-                                 batch.valid, batch.reasons))
+        rows.extend(note_source_rate(row, g, c) for row, g, c in zip(
+            clip_results(out["scores"], "v2", batch.sources, batch.fps, batch.lengths,
+                         batch.valid, batch.reasons), given[start:start + batch_size], part,
+            strict=True))
         sig = out["signals"]
         for i, clip in enumerate(part):
             arrays = {k: np.asarray(v[i][:clip.frames], dtype=np.float64)
