@@ -19,9 +19,9 @@ RATE_TOLERANCE = 0.1
 resampling it would only interpolate; the noise of its differences grows by at most 21 %."""
 
 
-def at_rate(clip: SmplClip, fps: float) -> SmplClip:
-    """The clip resampled to `fps` (frames/s; rotations slerped, translations interpolated);
-    the clip itself when it is already at that rate."""
+def at_rate(clip: SmplClip, fps: float = CALIBRATION_FPS) -> SmplClip:
+    """The clip resampled to `fps` (frames/s, default `CALIBRATION_FPS`; rotations slerped,
+    translations interpolated); the clip itself when it is already at that rate."""
     if abs(clip.fps - fps) < 1e-9:
         return clip
     p = resample_smpl_params(SmplParams(global_orient=clip.global_orient,

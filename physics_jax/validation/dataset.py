@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from physics_jax.motion import SmplClip, expand_paths, load_motion, source_below_floor
-from physics_jax.motion.rate import CALIBRATION_FPS
-from physics_jax.motion.rate import at_rate as resample_to
+from physics_jax.motion.rate import CALIBRATION_FPS, at_rate  # noqa: F401 (re-exported)
 
 FPS = CALIBRATION_FPS  # every clip is resampled to this rate (30 fps) before windowing
 WINDOW_S = 3.2  # s per window (96 frames at 30 fps)
@@ -49,11 +48,6 @@ def take_id(source: str) -> str:
 def split_of(source: str, held_out: tuple[str, ...] = HELD_OUT_TAKES) -> str:
     """'held_out' when the clip's take is in `held_out`, else 'tuning'."""
     return "held_out" if take_id(source) in held_out else "tuning"
-
-
-def at_rate(clip: SmplClip, fps: float = FPS) -> SmplClip:
-    """The clip resampled to `fps` (default the suite's 30 fps; `motion.rate.at_rate`)."""
-    return resample_to(clip, fps)
 
 
 def windows(clip: SmplClip, window_s: float = WINDOW_S, stride_s: float = STRIDE_S
